@@ -1,0 +1,79 @@
+"""Applies pending migrations in version order and records them.
+
+Beanie's own migration tool was the first choice, but it cannot serve here: it opens its own
+client from a connection string (so it cannot run on the embedded mongomock database, which has
+none), starts a session even without transactions, and keeps only a "current" pointer rather than
+a record of each applied version. This runner is those forty lines done our way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.errors import DuplicateKeyError
+
+import migrations
+
+RECORDS = "schema_migrations"
+log = logging.getLogger("rewards.migrations")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    description: str
+    up: Callable[[AsyncIOMotorDatabase[dict[str, Any]]], Awaitable[None]]
+
+
+def discover() -> list[Migration]:
+    found = []
+    for info in pkgutil.iter_modules(migrations.__path__):
+        if info.name.startswith("m") and info.name[1:5].isdigit():
+            module: ModuleType = importlib.import_module(f"migrations.{info.name}")
+            found.append(Migration(module.VERSION, info.name, module.DESCRIPTION, module.up))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a version: {versions}")
+    return found
+
+
+async def applied_versions(db: AsyncIOMotorDatabase[dict[str, Any]]) -> set[int]:
+    return {doc["_id"] async for doc in db[RECORDS].find({}, {"_id": 1})}
+
+
+async def migrate(db: AsyncIOMotorDatabase[dict[str, Any]]) -> list[Migration]:
+    """Applies what is pending; returns what this call applied."""
+    done = await applied_versions(db)
+    applied = []
+    for migration in discover():
+        if migration.version in done:
+            continue
+        log.info(
+            "[MonthlyRewards] applying migration %s: %s", migration.name, migration.description
+        )
+        await migration.up(db)
+        try:
+            await db[RECORDS].insert_one(
+                {
+                    "_id": migration.version,
+                    "name": migration.name,
+                    "description": migration.description,
+                    "appliedAt": datetime.now(UTC),
+                }
+            )
+        except DuplicateKeyError:
+            log.info(
+                "[MonthlyRewards] migration %s was recorded by another instance", migration.name
+            )
+        applied.append(migration)
+    return applied

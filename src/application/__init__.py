@@ -1,0 +1,1 @@
+"""Use cases of the monthly rewards, written against ports only."""

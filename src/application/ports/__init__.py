@@ -1,0 +1,1 @@
+"""Abstract interfaces the use cases need; adapters in infrastructure implement them."""

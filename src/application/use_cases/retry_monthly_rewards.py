@@ -1,0 +1,50 @@
+"""An operator's retry of a failed month: it resumes where the failed attempt stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from application.ports.clock import Clock
+from application.ports.job_repository import JobRepository
+from application.ports.task_runner import TaskRunner
+from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from application.use_cases.start_monthly_rewards import requested_period
+from domain.errors import JobNotFound, JobNotRetryable
+from domain.job import MonthlyRewardJob
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    job: MonthlyRewardJob
+
+
+class RetryMonthlyRewards:
+    def __init__(
+        self,
+        jobs: JobRepository,
+        runner: TaskRunner,
+        process: ProcessMonthlyRewards,
+        clock: Clock,
+        tz: ZoneInfo,
+    ) -> None:
+        self._jobs = jobs
+        self._runner = runner
+        self._process = process
+        self._clock = clock
+        self._tz = tz
+
+    async def execute(self, month: object, year: object) -> RetryOutcome:
+        period = requested_period(month, year, self._clock, self._tz)
+        job = await self._jobs.find(period)
+        if job is None:
+            raise JobNotFound(
+                f"no job for {period}; start it with POST /api/ranking/monthly-rewards"
+            )
+        job.retry()
+        # Two operators retrying at once both see `failed`; the unique attempt claim lets one win.
+        if not await self._jobs.claim_attempt(job.id, job.attempts, self._clock.now()):
+            raise JobNotRetryable(f"a retry of the job for {period} is already underway")
+        await self._jobs.save(job)
+        self._runner.spawn(f"monthly-rewards-{period.key}-retry", self._process.execute(job.id))
+        return RetryOutcome(job)

@@ -1,0 +1,74 @@
+"""The trigger: take the month's lock and start the work in the background, or say why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from application.ports.clock import Clock
+from application.ports.job_repository import JobRepository
+from application.ports.task_runner import TaskRunner
+from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from domain.errors import JobAlreadyExists
+from domain.job import JobStatus, MonthlyRewardJob
+from domain.period import Period
+
+
+class StartKind(StrEnum):
+    STARTED = "started"
+    ALREADY_PROCESSING = "already_processing"
+    ALREADY_COMPLETED = "already_completed"
+    PREVIOUSLY_FAILED = "previously_failed"
+
+
+_KIND_OF_STATUS = {
+    JobStatus.PROCESSING: StartKind.ALREADY_PROCESSING,
+    JobStatus.COMPLETED: StartKind.ALREADY_COMPLETED,
+    JobStatus.FAILED: StartKind.PREVIOUSLY_FAILED,
+}
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    kind: StartKind
+    job: MonthlyRewardJob
+
+
+def requested_period(month: object, year: object, clock: Clock, tz: ZoneInfo) -> Period:
+    """The named month, or by default the one that has just ended; refused if not yet over."""
+    now = clock.now()
+    if month is None and year is None:
+        return Period.just_ended(now, tz)
+    period = Period.parse(month, year)
+    period.ensure_ended(now, tz)
+    return period
+
+
+class StartMonthlyRewards:
+    def __init__(
+        self,
+        jobs: JobRepository,
+        runner: TaskRunner,
+        process: ProcessMonthlyRewards,
+        clock: Clock,
+        tz: ZoneInfo,
+    ) -> None:
+        self._jobs = jobs
+        self._runner = runner
+        self._process = process
+        self._clock = clock
+        self._tz = tz
+
+    async def execute(self, month: object = None, year: object = None) -> StartOutcome:
+        period = requested_period(month, year, self._clock, self._tz)
+        job = MonthlyRewardJob.start(self._jobs.new_id(), period, self._clock.now())
+        try:
+            await self._jobs.create(job)
+        except JobAlreadyExists:
+            existing = await self._jobs.find(period)
+            if existing is None:  # the holder vanished between our insert and read: say so
+                raise
+            return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
+        self._runner.spawn(f"monthly-rewards-{period.key}", self._process.execute(job.id))
+        return StartOutcome(StartKind.STARTED, job)

@@ -1,0 +1,37 @@
+"""Domain exceptions; the HTTP layer maps each to a status in one place."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class InvalidPeriod(DomainError):
+    """A month/year that cannot name a calendar month (month 13, year 99999, text)."""
+
+
+class PeriodNotEnded(DomainError):
+    """The named month has not ended yet, so its ranking cannot be frozen."""
+
+
+class InvalidPolicy(DomainError):
+    """A ranking or tier configuration that cannot produce one reward per rank."""
+
+
+class InvalidRequest(DomainError):
+    """An argument outside what a use case accepts (a limit of 0, say)."""
+
+
+class JobNotFound(DomainError):
+    """No job exists for the requested month, or none at all."""
+
+
+class JobAlreadyExists(DomainError):
+    """The month's lock is held: a job for it was created before."""
+
+
+class InvalidJobTransition(DomainError):
+    """A job was asked to move to a status its state machine forbids."""
+
+
+class JobNotRetryable(DomainError):
+    """Only a failed job may be retried; a processing or completed one may not."""

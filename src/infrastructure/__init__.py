@@ -1,0 +1,1 @@
+"""Adapters: MongoDB through Beanie/motor, the asyncio runner, the clock, settings, wiring."""

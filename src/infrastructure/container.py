@@ -1,0 +1,79 @@
+"""The composition root: every dependency is built here, and every one can be overridden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from application.crediting import CreditStep
+from application.use_cases.get_job_status import GetJobStatus
+from application.use_cases.list_recent_jobs import ListRecentJobs
+from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.start_monthly_rewards import StartMonthlyRewards
+from infrastructure.clock import SystemClock
+from infrastructure.mongo.client import database, open_client, prepare_database
+from infrastructure.mongo.job_repository import BeanieJobRepository
+from infrastructure.mongo.participant_source import MongoParticipantSource
+from infrastructure.mongo.reward_repository import BeanieRewardRepository
+from infrastructure.mongo.snapshot_repository import BeanieSnapshotRepository
+from infrastructure.mongo.wallet import MongoWallet
+from infrastructure.runner import AsyncioTaskRunner
+from infrastructure.settings import Settings
+
+
+def _users(db: Any, settings: Settings) -> Any:
+    return db[settings.users_collection]
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings.from_env)
+    client = providers.Singleton(open_client, settings=settings)
+    db = providers.Singleton(database, client=client, settings=settings)
+    # The one async step (migrations, Beanie init); awaited by `init_resources()` at start-up.
+    setup = providers.Resource(prepare_database, client=client, db=db, settings=settings)
+    users = providers.Singleton(_users, db=db, settings=settings)
+
+    clock = providers.Singleton(SystemClock)
+    runner = providers.Singleton(AsyncioTaskRunner)
+
+    jobs = providers.Singleton(BeanieJobRepository)
+    snapshots = providers.Singleton(BeanieSnapshotRepository)
+    rewards = providers.Singleton(BeanieRewardRepository)
+    participants = providers.Singleton(MongoParticipantSource, users=users)
+    wallet = providers.Singleton(MongoWallet, users=users)
+
+    time_zone = providers.Callable(lambda s: s.time_zone, settings)
+    policy = providers.Callable(lambda s: s.policy, settings)
+    batch_size = providers.Callable(lambda s: s.batch_size, settings)
+
+    credit_step = providers.Factory(CreditStep, rewards=rewards, wallet=wallet, clock=clock)
+    process_monthly_rewards = providers.Factory(
+        ProcessMonthlyRewards,
+        jobs=jobs,
+        snapshots=snapshots,
+        participants=participants,
+        credit=credit_step,
+        clock=clock,
+        policy=policy,
+        batch_size=batch_size,
+    )
+    start_monthly_rewards = providers.Factory(
+        StartMonthlyRewards,
+        jobs=jobs,
+        runner=runner,
+        process=process_monthly_rewards,
+        clock=clock,
+        tz=time_zone,
+    )
+    retry_monthly_rewards = providers.Factory(
+        RetryMonthlyRewards,
+        jobs=jobs,
+        runner=runner,
+        process=process_monthly_rewards,
+        clock=clock,
+        tz=time_zone,
+    )
+    get_job_status = providers.Factory(GetJobStatus, jobs=jobs)
+    list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)

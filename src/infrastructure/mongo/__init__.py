@@ -1,0 +1,1 @@
+"""MongoDB adapters: documents, mappers, one repository per port."""

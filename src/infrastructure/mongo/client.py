@@ -1,0 +1,55 @@
+"""Opens the database: MongoDB from REWARDS_MONGODB_URL, or the embedded in-memory default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from beanie import init_beanie
+from migrations.runner import migrate
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+
+from infrastructure.mongo.documents import ALL_DOCUMENTS
+from infrastructure.settings import Settings
+
+log = logging.getLogger("rewards.database")
+
+EMBEDDED_BANNER = (
+    "\n"
+    "************************************************************************\n"
+    "*  REWARDS_MONGODB_URL is not set: running on the EMBEDDED IN-MEMORY   *\n"
+    "*  database (mongomock). Everything is lost when the process exits.    *\n"
+    "*  Fine for a demo; set REWARDS_MONGODB_URL for anything real.         *\n"
+    "************************************************************************"
+)
+
+
+def open_client(settings: Settings) -> Any:
+    """Connects lazily (no I/O here), so the container can build it synchronously."""
+    if settings.mongodb_url is None:
+        from mongomock_motor import AsyncMongoMockClient  # imported only for the embedded mode
+
+        return AsyncMongoMockClient(tz_aware=True)
+    return AsyncIOMotorClient(settings.mongodb_url, tz_aware=True)
+
+
+def database(client: Any, settings: Settings) -> AsyncIOMotorDatabase[dict[str, Any]]:
+    db: AsyncIOMotorDatabase[dict[str, Any]] = client[settings.mongodb_db]
+    return db
+
+
+async def prepare_database(
+    client: Any, db: AsyncIOMotorDatabase[dict[str, Any]], settings: Settings
+) -> AsyncIterator[None]:
+    """dependency-injector Resource: migrate and init Beanie at start; close the client at stop."""
+    if settings.embedded:
+        log.warning(EMBEDDED_BANNER)
+    else:
+        log.info("[MonthlyRewards] using MongoDB database %r", settings.mongodb_db)
+    await migrate(db)
+    await init_beanie(database=db, document_models=ALL_DOCUMENTS, skip_indexes=True)
+    try:
+        yield None
+    finally:
+        client.close()

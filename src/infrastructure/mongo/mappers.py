@@ -1,0 +1,171 @@
+"""Plain mapping functions between stored documents and domain objects, both ways."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+
+from application.records import (
+    progress_from_dict,
+    progress_to_dict,
+    results_from_dict,
+    results_to_dict,
+)
+from domain.job import JobStatus, MonthlyRewardJob
+from domain.period import Period
+from domain.ranking import RankedEntry
+from domain.reward import Reward, RewardStatus
+from domain.snapshot import RankingSnapshot, SnapshotStatus
+from infrastructure.mongo.documents import JobDocument, SnapshotDocument
+
+
+def user_id_to_db(user_id: str) -> Any:
+    """Users' `_id`s are ObjectIds in the main app; the domain carries them as hex text."""
+    return ObjectId(user_id) if ObjectId.is_valid(user_id) else user_id
+
+
+def user_id_from_db(raw: Any) -> str:
+    return str(raw)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """PyMongo returns naive UTC datetimes unless told otherwise; the domain wants aware ones."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _required(moment: datetime | None) -> datetime:
+    value = aware(moment)
+    if value is None:
+        raise ValueError("a required timestamp is missing from the stored record")
+    return value
+
+
+def job_to_document(job: MonthlyRewardJob) -> JobDocument:
+    return JobDocument(
+        id=PydanticObjectId(job.id),
+        **job_fields(job),
+    )
+
+
+def job_fields(job: MonthlyRewardJob) -> dict[str, Any]:
+    return {
+        "month": job.period.month,
+        "year": job.period.year,
+        "status": job.status.value,
+        "startedAt": job.started_at,
+        "completedAt": job.completed_at,
+        "duration": job.duration,
+        "results": results_to_dict(job.results),
+        "progress": progress_to_dict(job.progress),
+        "errorMessage": job.error_message,
+        "errorStack": job.error_stack,
+        "attempts": job.attempts,
+    }
+
+
+def job_from_document(doc: JobDocument) -> MonthlyRewardJob:
+    return MonthlyRewardJob(
+        id=str(doc.id),
+        period=Period(year=doc.year, month=doc.month),
+        status=JobStatus(doc.status),
+        started_at=_required(doc.startedAt),
+        completed_at=aware(doc.completedAt),
+        duration=doc.duration,
+        results=results_from_dict(doc.results),
+        progress=progress_from_dict(doc.progress),
+        error_message=doc.errorMessage,
+        error_stack=doc.errorStack,
+        attempts=doc.attempts,
+    )
+
+
+def snapshot_from_document(doc: SnapshotDocument) -> RankingSnapshot:
+    return RankingSnapshot(
+        id=str(doc.id),
+        period=Period(year=doc.year, month=doc.month),
+        category=doc.category,
+        status=SnapshotStatus(doc.status),
+        created_at=_required(doc.createdAt),
+        total_participants=doc.totalParticipants,
+        frozen_at=aware(doc.frozenAt),
+    )
+
+
+def entry_to_raw(snapshot_id: str, entry: RankedEntry) -> dict[str, Any]:
+    return {
+        "_id": f"{snapshot_id}:{entry.rank:09d}",
+        "snapshotId": snapshot_id,
+        "rank": entry.rank,
+        "userId": user_id_to_db(entry.user_id),
+        "name": entry.name,
+        "email": entry.email,
+        "score": entry.score,
+        "xp": entry.xp,
+        "createdAt": entry.created_at,
+    }
+
+
+def entry_from_raw(raw: dict[str, Any]) -> RankedEntry:
+    return RankedEntry(
+        rank=raw["rank"],
+        user_id=user_id_from_db(raw["userId"]),
+        name=raw.get("name"),
+        email=raw.get("email"),
+        score=raw["score"],
+        xp=raw["xp"],
+        created_at=aware(raw.get("createdAt")),
+    )
+
+
+def badge_to_raw(reward: Reward) -> dict[str, Any]:
+    badge = reward.badge
+    return {
+        "name": badge.name,
+        "category": badge.category,
+        "month": badge.month,
+        "year": badge.year,
+        "tier": badge.tier,
+        "rank": badge.rank,
+        "earnedAt": badge.earned_at,
+    }
+
+
+def reward_to_raw(reward: Reward) -> dict[str, Any]:
+    return {
+        "_id": reward.key,
+        "userId": user_id_to_db(reward.user_id),
+        "month": reward.period.month,
+        "year": reward.period.year,
+        "category": reward.category,
+        "rank": reward.rank,
+        "tier": reward.tier,
+        "coins": reward.coins,
+        "badge": badge_to_raw(reward),
+        "snapshotId": reward.snapshot_id,
+        "status": reward.status.value,
+        "createdAt": reward.created_at,
+        "awardedAt": reward.awarded_at,
+        "failureReason": reward.failure_reason,
+    }
+
+
+def reward_from_raw(raw: dict[str, Any]) -> Reward:
+    return Reward(
+        user_id=user_id_from_db(raw["userId"]),
+        period=Period(year=raw["year"], month=raw["month"]),
+        category=raw["category"],
+        rank=raw["rank"],
+        tier=raw["tier"],
+        coins=raw["coins"],
+        badge_name=raw["badge"]["name"],
+        snapshot_id=raw["snapshotId"],
+        created_at=_required(raw["createdAt"]),
+        status=RewardStatus(raw["status"]),
+        awarded_at=aware(raw.get("awardedAt")),
+        failure_reason=raw.get("failureReason"),
+    )

@@ -1,0 +1,61 @@
+"""Streams a category's active users from the main application's `users` collection."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorCollection
+
+from application.ports.participant_source import ParticipantSource
+from domain.ranking import Category, Participant
+from infrastructure.mongo.mappers import aware, user_id_from_db
+
+_CURSOR_BATCH = 5000
+
+
+class MongoParticipantSource(ParticipantSource):
+    def __init__(self, users: AsyncIOMotorCollection[dict[str, Any]]) -> None:
+        self._users = users
+
+    async def stream(self, category: Category) -> AsyncIterator[Participant]:
+        # Raw motor with a projection: ranking a million users must not validate a million models.
+        projection = {"name": 1, "email": 1, "createdAt": 1, "rewards.xp": 1}
+        projection.update({path: 1 for path in category.counter_paths})
+        cursor = self._users.find({"role": category.role, "isActive": True}, projection).batch_size(
+            _CURSOR_BATCH
+        )
+        async for doc in cursor:
+            yield Participant(
+                user_id=user_id_from_db(doc["_id"]),
+                name=_text(doc.get("name")),
+                email=_text(doc.get("email")),
+                created_at=_moment(doc.get("createdAt")),
+                xp=_number(_path(doc, "rewards.xp")),
+                counters=tuple(_number(_path(doc, p)) for p in category.counter_paths),
+            )
+
+
+def _path(doc: dict[str, Any], dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _number(value: Any) -> float | None:
+    """Counters that are missing, null or not numbers count as 0 in the score."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _moment(value: Any) -> datetime | None:
+    return aware(value) if isinstance(value, datetime) else None

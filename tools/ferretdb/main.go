@@ -1,0 +1,59 @@
+// Command rewards-ferretdb runs FerretDB embedded, as a MongoDB-wire test server.
+//
+// Built as a dependency of this module because `go install .../cmd/ferretdb`
+// panics at start without a generated version.txt (FerretDB issue #2982).
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	dataDir := flag.String("data", "", "existing directory for the SQLite backend")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql backend")
+	flag.Parse()
+
+	conf := &ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Handler:  *handler,
+	}
+	switch *handler {
+	case "sqlite":
+		if *dataDir == "" {
+			log.Fatal("--data is required with the sqlite handler")
+		}
+		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		dir := *dataDir
+		if !strings.HasSuffix(dir, "/") {
+			dir += "/"
+		}
+		conf.SQLiteURL = "file:" + dir
+	case "postgresql":
+		conf.PostgreSQLURL = *pgURL
+	default:
+		log.Fatalf("unknown handler %q", *handler)
+	}
+
+	f, err := ferretdb.New(conf)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Printf("ferretdb listening on %s (%s)", *listen, *handler)
+	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+		log.Fatal(err)
+	}
+}
