@@ -1,0 +1,1 @@
+"""The HTTP API: an app factory, thin controllers, one error-mapping module."""

@@ -1,0 +1,1 @@
+"""Controllers translate HTTP to use-case calls and back; nothing else."""

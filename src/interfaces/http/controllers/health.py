@@ -1,0 +1,29 @@
+"""Liveness and database reachability, without a key (for load balancers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from interfaces.http.presenters import envelope
+
+
+@get("/health", operation_id="health", summary="Liveness and database reachability")
+async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    state = request.app.state
+    try:
+        await state.db.command("ping")
+        database = "up"
+    except Exception:  # any failure to ping means not ready; the detail is not the client's
+        database = "down"
+    data = {
+        "database": database,
+        "embedded": state.settings.embedded,
+        "runningTasks": state.runner.running,
+    }
+    status = 200 if database == "up" else 503
+    return Response(
+        envelope("ok" if status == 200 else "database unreachable", data, status == 200),
+        status_code=status,
+    )

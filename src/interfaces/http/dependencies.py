@@ -1,0 +1,36 @@
+"""Bridges the container to Litestar: each handler asks for a use case by its class."""
+
+from __future__ import annotations
+
+from litestar.di import Provide
+
+from application.use_cases.get_job_status import GetJobStatus
+from application.use_cases.list_recent_jobs import ListRecentJobs
+from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.start_monthly_rewards import StartMonthlyRewards
+from infrastructure.container import Container
+
+
+def dependencies(container: Container) -> dict[str, Provide]:
+    def start() -> StartMonthlyRewards:
+        use_case: StartMonthlyRewards = container.start_monthly_rewards()
+        return use_case
+
+    def retry() -> RetryMonthlyRewards:
+        use_case: RetryMonthlyRewards = container.retry_monthly_rewards()
+        return use_case
+
+    def status() -> GetJobStatus:
+        use_case: GetJobStatus = container.get_job_status()
+        return use_case
+
+    def recent() -> ListRecentJobs:
+        use_case: ListRecentJobs = container.list_recent_jobs()
+        return use_case
+
+    return {
+        "start_monthly_rewards": Provide(start, sync_to_thread=False),
+        "retry_monthly_rewards": Provide(retry, sync_to_thread=False),
+        "get_job_status": Provide(status, sync_to_thread=False),
+        "list_recent_jobs": Provide(recent, sync_to_thread=False),
+    }

@@ -1,0 +1,97 @@
+"""The JSON the seed system's clients expect: the envelope and the job as data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from application.records import progress_to_dict, results_to_dict
+from application.use_cases.start_monthly_rewards import StartKind, StartOutcome
+from domain.job import MonthlyRewardJob
+
+
+def envelope(
+    message: str, data: dict[str, Any] | None = None, success: bool = True
+) -> dict[str, Any]:
+    return {"success": success, "message": message, "data": data or {}}
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, as the seed system's clients parse it."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "jobId": job.id,
+        "month": job.period.month,
+        "year": job.period.year,
+        "status": job.status.value,
+        "startedAt": timestamp(job.started_at),
+        "completedAt": timestamp(job.completed_at),
+        "duration": job.duration,
+        "results": results_to_dict(job.results),
+        "progress": progress_to_dict(job.progress),
+        "attempts": job.attempts,
+        "errorMessage": job.error_message,
+    }
+    if debug:
+        data["errorStack"] = job.error_stack
+    return data
+
+
+def job_summary(job: MonthlyRewardJob) -> dict[str, Any]:
+    return {
+        "jobId": job.id,
+        "month": job.period.month,
+        "year": job.period.year,
+        "status": job.status.value,
+        "startedAt": timestamp(job.started_at),
+        "completedAt": timestamp(job.completed_at),
+        "duration": job.duration,
+        "totalRewards": job.results.total_rewards_awarded,
+        "totalCoins": job.results.total_coins_awarded,
+        "hasErrors": bool(job.results.errors_total) or job.error_message is not None,
+    }
+
+
+def start_answer(outcome: StartOutcome) -> dict[str, Any]:
+    job = outcome.job
+    period = job.period
+    base = {"month": period.month, "year": period.year, "status": job.status.value}
+    if outcome.kind is StartKind.STARTED:
+        return envelope(
+            f"Monthly rewards processing started for {period}",
+            {**base, "jobId": job.id, "note": "Rewards are being processed in the background"},
+        )
+    if outcome.kind is StartKind.ALREADY_PROCESSING:
+        return envelope(
+            f"Monthly rewards processing for {period} is already underway",
+            {
+                **base,
+                "jobId": job.id,
+                "startedAt": timestamp(job.started_at),
+                "progress": progress_to_dict(job.progress),
+            },
+        )
+    if outcome.kind is StartKind.ALREADY_COMPLETED:
+        return envelope(
+            f"Monthly rewards for {period} were already processed",
+            {
+                **base,
+                "jobId": job.id,
+                "startedAt": timestamp(job.started_at),
+                "completedAt": timestamp(job.completed_at),
+                "duration": job.duration,
+                "results": results_to_dict(job.results),
+            },
+        )
+    return envelope(
+        f"The previous attempt for {period} failed. Retry it (it resumes, paying no one twice) "
+        f"with POST /api/ranking/monthly-rewards/retry and an admin key, or "
+        f"`rewards retry --month {period.month} --year {period.year}`",
+        {**base, "jobId": job.id, "error": job.error_message},
+    )
