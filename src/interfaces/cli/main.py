@@ -10,6 +10,7 @@ import logging
 import secrets
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from dependency_injector import providers
 from migrations.runner import migrate
