@@ -1,0 +1,57 @@
+import asyncio
+
+import pytest
+from tests.unit.conftest import World
+
+from application.use_cases.start_monthly_rewards import StartKind
+from domain.errors import InvalidPeriod, PeriodNotEnded
+from domain.job import JobStatus
+from domain.period import Period
+
+
+async def test_first_trigger_takes_the_lock_and_defers_the_work(world: World) -> None:
+    outcome = await world.start.execute()
+    assert outcome.kind is StartKind.STARTED
+    assert outcome.job.period == Period(2024, 12)  # clock: 2025-01-01T00:05Z
+    assert world.runner.spawned == ["monthly-rewards-2024-12"]
+    assert all(u.coins == 0 for u in world.users.users.values())  # nothing paid before the answer
+    await world.runner.wait_idle()
+    assert (await world.status.execute()).status is JobStatus.COMPLETED
+
+
+async def test_repeated_triggers_answer_by_the_jobs_state(world: World) -> None:
+    await world.start.execute()
+    assert (await world.start.execute()).kind is StartKind.ALREADY_PROCESSING
+    await world.runner.wait_idle()
+    again = await world.start.execute()
+    assert again.kind is StartKind.ALREADY_COMPLETED
+    assert again.job.results.total_rewards_awarded == 29
+    assert world.runner.spawned == ["monthly-rewards-2024-12"]
+
+
+async def test_concurrent_triggers_start_one_job(world: World) -> None:
+    outcomes = await asyncio.gather(*(world.start.execute() for _ in range(50)))
+    kinds = [o.kind for o in outcomes]
+    assert kinds.count(StartKind.STARTED) == 1
+    assert kinds.count(StartKind.ALREADY_PROCESSING) == 49
+    assert len(world.jobs.jobs) == 1
+
+
+async def test_a_failed_month_answers_with_how_to_retry(world: World) -> None:
+    await world.start.execute()
+    job = next(iter(world.jobs.jobs.values()))
+    job.fail("boom", "stack", world.clock.now())
+    outcome = await world.start.execute()
+    assert outcome.kind is StartKind.PREVIOUSLY_FAILED
+    assert outcome.job.error_message == "boom"
+
+
+async def test_an_explicit_period_is_validated_before_anything_is_written(world: World) -> None:
+    with pytest.raises(PeriodNotEnded):
+        await world.start.execute(1, 2025)
+    with pytest.raises(InvalidPeriod):
+        await world.start.execute(13, 2024)
+    with pytest.raises(InvalidPeriod):
+        await world.start.execute(12, None)
+    assert world.jobs.jobs == {}
+    assert (await world.start.execute("11", "2024")).job.period == Period(2024, 11)
