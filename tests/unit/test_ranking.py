@@ -1,3 +1,4 @@
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -75,7 +76,7 @@ def test_ranking_is_a_total_order_independent_of_input_order(
     assert rank_participants(STUDENTS, shuffled) == ranked
     assert [e.rank for e in ranked] == list(range(1, len(population) + 1))
     assert sorted(e.user_id for e in ranked) == sorted(p.user_id for p in population)
-    for above, below in zip(ranked, ranked[1:], strict=False):
+    for above, below in itertools.pairwise(ranked):
         assert above.score >= below.score
         if above.score == below.score:
             assert above.xp >= below.xp
