@@ -221,7 +221,7 @@ class InMemoryUsers(ParticipantSource, Wallet):
             if user is None:
                 results.append(CreditResult(CreditOutcome.USER_MISSING))
             elif reward.wallet_key in user.keys:
-                results.append(CreditResult(CreditOutcome.ALREADY_CREDITED))
+                results.append(CreditResult(CreditOutcome.CREDITED))
             else:
                 badge = reward.badge
                 user.coins += reward.coins

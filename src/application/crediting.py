@@ -43,7 +43,7 @@ class CreditStep:
             results = await self._wallet.credit(pending)
             now = self._clock.now()
             for reward, result in zip(pending, results, strict=True):
-                if result.outcome in (CreditOutcome.CREDITED, CreditOutcome.ALREADY_CREDITED):
+                if result.outcome is CreditOutcome.CREDITED:
                     settled[reward.key] = reward.awarded(now)
                 else:
                     reason = _FAILURE_REASONS[result.outcome]

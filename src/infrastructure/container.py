@@ -40,9 +40,10 @@ class Container(containers.DeclarativeContainer):
 
     jobs = providers.Singleton(BeanieJobRepository)
     snapshots = providers.Singleton(BeanieSnapshotRepository)
-    rewards = providers.Singleton(BeanieRewardRepository)
+    update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
+    rewards = providers.Singleton(BeanieRewardRepository, update_chunk=update_chunk)
     participants = providers.Singleton(MongoParticipantSource, users=users)
-    wallet = providers.Singleton(MongoWallet, users=users)
+    wallet = providers.Singleton(MongoWallet, users=users, update_chunk=update_chunk)
 
     time_zone = providers.Callable(lambda s: s.time_zone, settings)
     policy = providers.Callable(lambda s: s.policy, settings)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
 
 DEFAULT_DB = "rewards"
 
@@ -29,6 +30,7 @@ class Settings:
     admin_api_keys: tuple[str, ...] = ()
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     batch_size: int = 1000
+    update_chunk: int = DEFAULT_UPDATE_CHUNK
     policy: RewardPolicy = field(default_factory=RewardPolicy.default)
     debug: bool = False
     shutdown_grace_seconds: float = 10.0
@@ -50,6 +52,9 @@ class Settings:
             admin_api_keys=_keys(env.get("REWARDS_ADMIN_API_KEYS", "")),
             time_zone=_zone(env.get("REWARDS_TIME_ZONE") or "UTC"),
             batch_size=_positive_int("REWARDS_BATCH_SIZE", env.get("REWARDS_BATCH_SIZE", "1000")),
+            update_chunk=_positive_int(
+                "REWARDS_UPDATE_CHUNK", env.get("REWARDS_UPDATE_CHUNK", str(DEFAULT_UPDATE_CHUNK))
+            ),
             policy=_policy(env.get("REWARDS_POLICY_FILE")),
             debug=env.get("REWARDS_DEBUG", "").lower() in {"1", "true", "yes"},
         )

@@ -11,8 +11,9 @@ from domain.reward import Reward
 
 
 class CreditOutcome(StrEnum):
-    CREDITED = "credited"  # paid by this call
-    ALREADY_CREDITED = "already_credited"  # the wallet holds this reward's key from before
+    # The wallet holds the reward: paid by this call or an earlier one. Which of the two is not
+    # worth a read per batch to find out: either way it was paid exactly once.
+    CREDITED = "credited"
     USER_MISSING = "user_missing"
     NOT_CREDITABLE = "not_creditable"  # wallet fields of a shape no update can fix
 

@@ -10,6 +10,7 @@ from pymongo.errors import BulkWriteError
 from application.ports.reward_repository import RewardRepository
 from domain.period import Period
 from domain.reward import Reward
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update
 from infrastructure.mongo.documents import RewardDocument
 from infrastructure.mongo.mappers import reward_from_raw, reward_to_raw
 from infrastructure.mongo.snapshot_repository import DUPLICATE_KEY
@@ -17,6 +18,9 @@ from infrastructure.mongo.snapshot_repository import DUPLICATE_KEY
 
 class BeanieRewardRepository(RewardRepository):
     # Raw motor below: per-document pydantic validation would dominate a million-row month.
+
+    def __init__(self, update_chunk: int = DEFAULT_UPDATE_CHUNK) -> None:
+        self._chunk = update_chunk
 
     async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
         if not rewards:
@@ -39,7 +43,8 @@ class BeanieRewardRepository(RewardRepository):
     async def settle(self, rewards: Sequence[Reward]) -> None:
         if not rewards:
             return
-        await RewardDocument.get_motor_collection().bulk_write(
+        await bulk_update(
+            RewardDocument.get_motor_collection(),
             [
                 UpdateOne(
                     {"_id": r.key},
@@ -54,6 +59,7 @@ class BeanieRewardRepository(RewardRepository):
                 for r in rewards
             ],
             ordered=False,
+            chunk=self._chunk,
         )
 
     async def for_period(self, period: Period, category: str) -> list[Reward]:

@@ -15,6 +15,7 @@ from pymongo import UpdateOne
 
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update
 from infrastructure.mongo.mappers import badge_to_raw, user_id_to_db
 
 KEYS_FIELD = "monthlyRewardKeys"
@@ -39,14 +40,21 @@ def credit_operation(reward: Reward) -> UpdateOne:
 
 
 class MongoWallet(Wallet):
-    def __init__(self, users: AsyncIOMotorCollection[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        users: AsyncIOMotorCollection[dict[str, Any]],
+        update_chunk: int = DEFAULT_UPDATE_CHUNK,
+    ) -> None:
         self._users = users
+        self._chunk = update_chunk
+
+    async def _bulk(self, operations: list[UpdateOne], ordered: bool = False) -> int:
+        return await bulk_update(self._users, operations, ordered=ordered, chunk=self._chunk)
 
     async def credit(self, rewards: Sequence[Reward]) -> list[CreditResult]:
         if not rewards:
             return []
-        result = await self._users.bulk_write([credit_operation(r) for r in rewards], ordered=False)
-        if result.matched_count == len(rewards):
+        if await self._bulk([credit_operation(r) for r in rewards]) == len(rewards):
             return [CreditResult(CreditOutcome.CREDITED)] * len(rewards)
         # Rare path: a rerun, a missing user, or a wallet with null fields. Find out which.
         outcomes = await self._resolve(list(rewards))
@@ -63,7 +71,7 @@ class MongoWallet(Wallet):
                 if doc is None:
                     outcomes[reward.key] = CreditResult(CreditOutcome.USER_MISSING)
                 elif reward.wallet_key in (doc.get(KEYS_FIELD) or []):
-                    outcomes[reward.key] = CreditResult(CreditOutcome.ALREADY_CREDITED)
+                    outcomes[reward.key] = CreditResult(CreditOutcome.CREDITED)
                 elif (problem := _unfixable(doc)) is not None:
                     outcomes[reward.key] = CreditResult(CreditOutcome.NOT_CREDITABLE, problem)
                 else:
@@ -78,8 +86,8 @@ class MongoWallet(Wallet):
                     )
                 break
             if repairs:
-                await self._users.bulk_write(repairs, ordered=True)
-            await self._users.bulk_write([credit_operation(r) for r in retry], ordered=False)
+                await self._bulk(repairs, ordered=True)
+            await self._bulk([credit_operation(r) for r in retry])
             unresolved = retry
         return outcomes
 
