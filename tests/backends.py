@@ -44,13 +44,13 @@ async def fresh_database(
 def settings_for(backend: str, real_url: str | None, **overrides: Any) -> Settings:
     """Settings for a container on a fresh database of the backend."""
     url = None if backend == "mongomock" else real_url
-    return Settings(
-        mongodb_url=url,
-        mongodb_db=f"test_{uuid.uuid4().hex[:12]}",
-        api_keys=("scheduler-key",),
-        admin_api_keys=("admin-key",),
-        **overrides,
-    )
+    fields: dict[str, Any] = {
+        "mongodb_url": url,
+        "mongodb_db": f"test_{uuid.uuid4().hex[:12]}",
+        "api_keys": ("scheduler-key",),
+        "admin_api_keys": ("admin-key",),
+    }
+    return Settings(**{**fields, **overrides})
 
 
 def container_for(settings: Settings) -> Container:

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
@@ -48,7 +50,9 @@ class MonthlyRewardsController(Controller):
         summary="Start the month's rewards (idempotent); answers at once",
     )
     async def start(
-        self, request: Request[Any, Any, Any], start_monthly_rewards: StartMonthlyRewards
+        self,
+        request: Request[Any, Any, Any],
+        start_monthly_rewards: NamedDependency[StartMonthlyRewards],
     ) -> dict[str, Any]:
         month, year = await period_arguments(request)
         return start_answer(await start_monthly_rewards.execute(month, year))
@@ -61,7 +65,9 @@ class MonthlyRewardsController(Controller):
         summary="Resume a failed month (admin key)",
     )
     async def retry(
-        self, request: Request[Any, Any, Any], retry_monthly_rewards: RetryMonthlyRewards
+        self,
+        request: Request[Any, Any, Any],
+        retry_monthly_rewards: NamedDependency[RetryMonthlyRewards],
     ) -> dict[str, Any]:
         month, year = await period_arguments(request)
         outcome = await retry_monthly_rewards.execute(month, year)
@@ -86,9 +92,9 @@ class MonthlyRewardsController(Controller):
     async def status(
         self,
         request: Request[Any, Any, Any],
-        get_job_status: GetJobStatus,
-        month: str | None = None,
-        year: str | None = None,
+        get_job_status: NamedDependency[GetJobStatus],
+        month: FromQuery[str | None] = None,
+        year: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         job = await get_job_status.execute(month, year)
         return envelope(
@@ -102,7 +108,7 @@ class MonthlyRewardsController(Controller):
         summary="Recent jobs, newest month first",
     )
     async def jobs(
-        self, list_recent_jobs: ListRecentJobs, limit: str | None = None
+        self, list_recent_jobs: NamedDependency[ListRecentJobs], limit: FromQuery[str | None] = None
     ) -> dict[str, Any]:
         jobs = await list_recent_jobs.execute(limit)
         return envelope(
