@@ -21,10 +21,10 @@ async def wait_until_finished(
     client: AsyncTestClient,
     month: int,
     year: int,
-    timeout: float = 30,  # type: ignore[type-arg]
+    limit_s: float = 30,
 ) -> dict[str, Any]:
     """Polls the status endpoint as an admin would; the app runs its work on its own loop."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + limit_s
     while True:
         response = await client.get(
             "/api/ranking/monthly-rewards/status",
@@ -35,7 +35,7 @@ async def wait_until_finished(
         if data.get("status") != "processing":
             return data
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"job {month}/{year} still processing after {timeout}s")
+            raise AssertionError(f"job {month}/{year} still processing after {limit_s}s")
         await asyncio.sleep(0.02)
 
 
