@@ -18,7 +18,7 @@ ADMIN = {"x-api-key": "admin-key"}
 
 
 async def wait_until_finished(
-    client: AsyncTestClient,
+    client: Any,
     month: int,
     year: int,
     limit_s: float = 30,

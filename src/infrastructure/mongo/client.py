@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from beanie import init_beanie
 from migrations.runner import migrate
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo.errors import ConnectionFailure
 
 from infrastructure.mongo.documents import ALL_DOCUMENTS
 from infrastructure.settings import Settings
@@ -23,6 +25,25 @@ EMBEDDED_BANNER = (
     "*  Fine for a demo; set REWARDS_MONGODB_URL for anything real.         *\n"
     "************************************************************************"
 )
+
+
+STARTUP_ATTEMPTS = 5
+
+
+async def _with_retries(step: Callable[[], Awaitable[object]]) -> None:
+    """Instances starting together race on the same index builds; FerretDB answers a racing one
+    by dropping the connection. Migrations are idempotent, so a bounded retry is safe."""
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            await step()
+            return
+        except ConnectionFailure:
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            log.warning(
+                "[MonthlyRewards] migration attempt %d lost its connection; retrying", attempt
+            )
+            await asyncio.sleep(0.2 * 2**attempt)
 
 
 def open_client(settings: Settings) -> Any:
@@ -47,7 +68,7 @@ async def prepare_database(
         log.warning(EMBEDDED_BANNER)
     else:
         log.info("[MonthlyRewards] using MongoDB database %r", settings.mongodb_db)
-    await migrate(db)
+    await _with_retries(lambda: migrate(db))
     await init_beanie(database=db, document_models=ALL_DOCUMENTS, skip_indexes=True)
     try:
         yield None

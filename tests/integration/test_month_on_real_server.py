@@ -1,0 +1,92 @@
+"""The service as the scheduler and admins use it, against a real MongoDB-wire server."""
+
+import asyncio
+import os
+import time
+
+import httpx
+from motor.motor_asyncio import AsyncIOMotorClient
+from tests.expectations import assert_paid_exactly_once, snapshot_users
+from tests.http.conftest import SCHEDULER, wait_until_finished
+
+from domain.period import Period
+from infrastructure.seeding import seed_users
+from infrastructure.settings import Settings
+
+URL = "/api/ranking/monthly-rewards"
+# A few thousand users by default; REWARDS_IT_STUDENTS raises it against a fast server.
+STUDENTS = int(os.environ.get("REWARDS_IT_STUDENTS", "2700"))
+TEACHERS = STUDENTS // 9
+
+
+def database(settings: Settings):  # type: ignore[no-untyped-def]
+    client = AsyncIOMotorClient(settings.mongodb_url, tz_aware=True)
+    return client, client[settings.mongodb_db]
+
+
+async def test_trigger_poll_and_exact_wallets(
+    instances: list[httpx.AsyncClient], real_settings: Settings
+) -> None:
+    client, db = database(real_settings)
+    summary = await seed_users(db["users"], STUDENTS, TEACHERS, seed=11)
+    before = await snapshot_users(db)
+    first, _ = instances
+    started = time.perf_counter()
+    response = await first.post(URL, headers=SCHEDULER, json={"month": 12, "year": 2024})
+    answered = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.json()["message"] == "Monthly rewards processing started for 12/2024"
+    status = await wait_until_finished(first, 12, 2024, limit_s=900)
+    assert status["status"] == "completed", status
+    paid = await assert_paid_exactly_once(db, before, Period(2024, 12))
+    results = status["results"]
+    assert results["totalRewardsAwarded"] == summary.students + summary.teachers
+    assert results["totalCoinsAwarded"] == sum(paid.values())
+    assert results["categories"]["students"]["rewardsAwarded"] == summary.students
+    print(
+        f"\n{summary.students + summary.teachers} users paid in {status['duration']}s "
+        f"(trigger answered in {answered * 1000:.0f} ms)"
+    )
+
+    settled = await snapshot_users(db)
+    again = await first.post(URL, headers=SCHEDULER, json={"month": 12, "year": 2024})
+    assert "already processed" in again.json()["message"]
+    assert await snapshot_users(db) == settled
+    client.close()
+
+
+async def test_fifty_concurrent_triggers_across_two_instances_make_one_job(
+    instances: list[httpx.AsyncClient], real_settings: Settings
+) -> None:
+    client, db = database(real_settings)
+    await seed_users(db["users"], 60, 8, seed=12)
+    before = await snapshot_users(db)
+    responses = await asyncio.gather(
+        *(
+            instances[i % 2].post(URL, headers=SCHEDULER, params={"month": 11, "year": 2024})
+            for i in range(50)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}
+    messages = [r.json()["message"] for r in responses]
+    assert sum(m.startswith("Monthly rewards processing started") for m in messages) == 1
+    assert (await wait_until_finished(instances[0], 11, 2024, limit_s=300))["status"] == "completed"
+    assert await db["monthlyrewardjobs"].count_documents({}) == 1
+    await assert_paid_exactly_once(db, before, Period(2024, 11))
+    client.close()
+
+
+async def test_bad_keys_and_periods_change_nothing_on_the_real_server(
+    instances: list[httpx.AsyncClient], real_settings: Settings
+) -> None:
+    client, db = database(real_settings)
+    first = instances[0]
+    assert (await first.post(URL, headers={"x-api-key": "nope"})).status_code == 401
+    assert (
+        await first.post(URL, headers=SCHEDULER, params={"month": 13, "year": 2024})
+    ).status_code == 400
+    assert (
+        await first.post(URL, headers=SCHEDULER, params={"month": 1, "year": 2999})
+    ).status_code == 422
+    assert await db["monthlyrewardjobs"].count_documents({}) == 0
+    client.close()
