@@ -7,6 +7,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from application.crediting import CreditStep
+from application.launcher import JobLauncher
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
@@ -60,19 +61,18 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         batch_size=batch_size,
     )
+    launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
     start_monthly_rewards = providers.Factory(
         StartMonthlyRewards,
         jobs=jobs,
-        runner=runner,
-        process=process_monthly_rewards,
+        launcher=launcher,
         clock=clock,
         tz=time_zone,
     )
     retry_monthly_rewards = providers.Factory(
         RetryMonthlyRewards,
         jobs=jobs,
-        runner=runner,
-        process=process_monthly_rewards,
+        launcher=launcher,
         clock=clock,
         tz=time_zone,
     )

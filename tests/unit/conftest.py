@@ -20,6 +20,7 @@ from tests.fakes import (
 )
 
 from application.crediting import CreditStep
+from application.launcher import JobLauncher
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
@@ -71,8 +72,8 @@ def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | No
         people,
         runner,
         process,
-        StartMonthlyRewards(jobs, runner, process, clock, utc),
-        RetryMonthlyRewards(jobs, runner, process, clock, utc),
+        StartMonthlyRewards(jobs, JobLauncher(runner, process), clock, utc),
+        RetryMonthlyRewards(jobs, JobLauncher(runner, process), clock, utc),
         GetJobStatus(jobs),
         ListRecentJobs(jobs),
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from application.launcher import JobLauncher
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from application.ports.task_runner import TaskRunner
-from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.start_monthly_rewards import requested_period
 from domain.errors import JobNotFound, JobNotRetryable
 from domain.job import MonthlyRewardJob
@@ -23,14 +22,12 @@ class RetryMonthlyRewards:
     def __init__(
         self,
         jobs: JobRepository,
-        runner: TaskRunner,
-        process: ProcessMonthlyRewards,
+        launcher: JobLauncher,
         clock: Clock,
         tz: ZoneInfo,
     ) -> None:
         self._jobs = jobs
-        self._runner = runner
-        self._process = process
+        self._launcher = launcher
         self._clock = clock
         self._tz = tz
 
@@ -46,5 +43,5 @@ class RetryMonthlyRewards:
         if not await self._jobs.claim_attempt(job.id, job.attempts, self._clock.now()):
             raise JobNotRetryable(f"a retry of the job for {period} is already underway")
         await self._jobs.save(job)
-        self._runner.spawn(f"monthly-rewards-{period.key}-retry", self._process.execute(job.id))
+        self._launcher.launch(job, "retry")
         return RetryOutcome(job)

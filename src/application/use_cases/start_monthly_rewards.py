@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from application.launcher import JobLauncher
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from application.ports.task_runner import TaskRunner
-from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -49,14 +48,12 @@ class StartMonthlyRewards:
     def __init__(
         self,
         jobs: JobRepository,
-        runner: TaskRunner,
-        process: ProcessMonthlyRewards,
+        launcher: JobLauncher,
         clock: Clock,
         tz: ZoneInfo,
     ) -> None:
         self._jobs = jobs
-        self._runner = runner
-        self._process = process
+        self._launcher = launcher
         self._clock = clock
         self._tz = tz
 
@@ -70,5 +67,5 @@ class StartMonthlyRewards:
             if existing is None:  # the holder vanished between our insert and read: say so
                 raise
             return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
-        self._runner.spawn(f"monthly-rewards-{period.key}", self._process.execute(job.id))
+        self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)

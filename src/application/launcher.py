@@ -1,0 +1,18 @@
+"""Hands a processing job to the background runner: the one way work starts, shared by the
+trigger and the operator's retry."""
+
+from __future__ import annotations
+
+from application.ports.task_runner import TaskRunner
+from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from domain.job import MonthlyRewardJob
+
+
+class JobLauncher:
+    def __init__(self, runner: TaskRunner, process: ProcessMonthlyRewards) -> None:
+        self._runner = runner
+        self._process = process
+
+    def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
+        name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
+        self._runner.spawn(name, self._process.execute(job.id))
