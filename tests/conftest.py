@@ -10,6 +10,7 @@ import pytest
 from tests.support.real_server import (
     RealServerError,
     RealServerUnavailable,
+    describe,
     start_real_server,
 )
 
@@ -34,6 +35,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     global _integration_passed
     if report.when == "call" and report.passed and "integration" in report.keywords:
         _integration_passed += 1
+
+
+def pytest_report_header() -> str:
+    if os.environ.get("REWARDS_TEST_MONGODB_URL"):
+        return "real server: REWARDS_TEST_MONGODB_URL"
+    return f"real server: {describe()}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
