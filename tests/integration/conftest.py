@@ -4,6 +4,7 @@ server: what a deployment behind a load balancer looks like."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def instance_urls(real_settings: Settings) -> Iterator[list[str]]:
                 process.wait()
             if process.returncode not in (0, -15):
                 print(f"--- {log.name} (exit {process.returncode}) ---\n{log.read_text()[-3000:]}")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

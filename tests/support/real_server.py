@@ -7,7 +7,9 @@ never imports pytest: the conftest decides whether an unavailable server means s
 Backend: PostgreSQL when its server binaries are installed (a private, throw-away cluster on a
 free port), else SQLite. FerretDB's SQLite backend pushes down only ``{_id: X}`` filters, so every
 guarded update (``{_id: X, field: {$ne: ...}}``) scans the collection in Go; on PostgreSQL each
-top-level key is pushed down. ``REWARDS_TEST_FERRETDB_BACKEND=postgresql|sqlite`` forces a choice.
+top-level key is pushed down to SQL. Both still read every row per query (FerretDB 1.24's
+``_jsonb -> $1 @> $2`` cannot use its ``_id`` index), but PostgreSQL does it far faster.
+``REWARDS_TEST_FERRETDB_BACKEND=postgresql|sqlite`` forces a choice; :func:`describe` says which.
 """
 
 from __future__ import annotations
