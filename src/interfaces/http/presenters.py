@@ -61,37 +61,31 @@ def job_summary(job: MonthlyRewardJob) -> dict[str, Any]:
 def start_answer(outcome: StartOutcome) -> dict[str, Any]:
     job = outcome.job
     period = job.period
-    base = {"month": period.month, "year": period.year, "status": job.status.value}
+    base = {"month": period.month, "year": period.year, "status": job.status.value, "jobId": job.id}
     if outcome.kind is StartKind.STARTED:
         return envelope(
             f"Monthly rewards processing started for {period}",
-            {**base, "jobId": job.id, "note": "Rewards are being processed in the background"},
+            {**base, "note": "Rewards are being processed in the background"},
         )
+    if outcome.kind is StartKind.PREVIOUSLY_FAILED:
+        return envelope(
+            f"The previous attempt for {period} failed. Retry it (it resumes, paying no one twice) "
+            f"with POST /api/ranking/monthly-rewards/retry and an admin key, or "
+            f"`rewards retry --month {period.month} --year {period.year}`",
+            {**base, "error": job.error_message},
+        )
+    started = {**base, "startedAt": timestamp(job.started_at)}
     if outcome.kind is StartKind.ALREADY_PROCESSING:
         return envelope(
             f"Monthly rewards processing for {period} is already underway",
-            {
-                **base,
-                "jobId": job.id,
-                "startedAt": timestamp(job.started_at),
-                "progress": progress_to_dict(job.progress),
-            },
-        )
-    if outcome.kind is StartKind.ALREADY_COMPLETED:
-        return envelope(
-            f"Monthly rewards for {period} were already processed",
-            {
-                **base,
-                "jobId": job.id,
-                "startedAt": timestamp(job.started_at),
-                "completedAt": timestamp(job.completed_at),
-                "duration": job.duration,
-                "results": results_to_dict(job.results),
-            },
+            {**started, "progress": progress_to_dict(job.progress)},
         )
     return envelope(
-        f"The previous attempt for {period} failed. Retry it (it resumes, paying no one twice) "
-        f"with POST /api/ranking/monthly-rewards/retry and an admin key, or "
-        f"`rewards retry --month {period.month} --year {period.year}`",
-        {**base, "jobId": job.id, "error": job.error_message},
+        f"Monthly rewards for {period} were already processed",
+        {
+            **started,
+            "completedAt": timestamp(job.completed_at),
+            "duration": job.duration,
+            "results": results_to_dict(job.results),
+        },
     )
