@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -78,3 +79,20 @@ class Container(containers.DeclarativeContainer):
     )
     get_job_status = providers.Factory(GetJobStatus, jobs=jobs)
     list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)
+
+
+async def _awaited(result: Awaitable[None] | None) -> None:
+    """The container's resource calls return an awaitable only when a resource is async."""
+    if result is not None:
+        await result
+
+
+async def start_container(container: Container) -> None:
+    """Migrates and initialises the database: the one async step of start-up."""
+    await _awaited(container.init_resources())
+
+
+async def stop_container(container: Container) -> None:
+    """Lets running work finish for the grace period, then closes the database client."""
+    await container.runner().shutdown(container.settings().shutdown_grace_seconds)
+    await _awaited(container.shutdown_resources())

@@ -18,7 +18,7 @@ from migrations.runner import migrate
 from application.records import results_to_dict
 from domain.errors import DomainError
 from domain.job import MonthlyRewardJob
-from infrastructure.container import Container
+from infrastructure.container import Container, start_container, stop_container
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings, SettingsError
 
@@ -33,12 +33,11 @@ def build_container(settings: Settings) -> Container:
 
 async def _with_container(settings: Settings, work: Callable[[Container], Awaitable[int]]) -> int:
     container = build_container(settings)
-    await container.init_resources()  # type: ignore[misc]
+    await start_container(container)
     try:
         return await work(container)
     finally:
-        await container.runner().shutdown(settings.shutdown_grace_seconds)
-        await container.shutdown_resources()  # type: ignore[misc]
+        await stop_container(container)
 
 
 def _print_job(job: MonthlyRewardJob) -> None:

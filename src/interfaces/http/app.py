@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from infrastructure.container import Container
+from infrastructure.container import Container, start_container, stop_container
 from interfaces.http.controllers.health import health
 from interfaces.http.controllers.monthly_rewards import MonthlyRewardsController
 from interfaces.http.dependencies import dependencies
 from interfaces.http.errors import exception_handlers
 
 
-async def _awaited(result: Awaitable[None] | None) -> None:
-    """The container's resource calls return an awaitable only when a resource is async."""
-    if result is not None:
-        await result
-
-
 def create_app(container: Container) -> Litestar:
     settings = container.settings()
 
     async def start_up() -> None:
-        await _awaited(container.init_resources())
+        await start_container(container)
 
     async def shut_down() -> None:
-        await container.runner().shutdown(settings.shutdown_grace_seconds)
-        await _awaited(container.shutdown_resources())
+        await stop_container(container)
 
     return Litestar(
         route_handlers=[MonthlyRewardsController, health],
