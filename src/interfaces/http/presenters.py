@@ -24,8 +24,9 @@ def timestamp(moment: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def _timeline(job: MonthlyRewardJob) -> dict[str, Any]:
+    """What every view of a job starts with: which month, where it stands, when."""
+    return {
         "jobId": job.id,
         "month": job.period.month,
         "year": job.period.year,
@@ -33,6 +34,12 @@ def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
         "startedAt": timestamp(job.started_at),
         "completedAt": timestamp(job.completed_at),
         "duration": job.duration,
+    }
+
+
+def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        **_timeline(job),
         "results": results_to_dict(job.results),
         "progress": progress_to_dict(job.progress),
         "attempts": job.attempts,
@@ -45,13 +52,7 @@ def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
 
 def job_summary(job: MonthlyRewardJob) -> dict[str, Any]:
     return {
-        "jobId": job.id,
-        "month": job.period.month,
-        "year": job.period.year,
-        "status": job.status.value,
-        "startedAt": timestamp(job.started_at),
-        "completedAt": timestamp(job.completed_at),
-        "duration": job.duration,
+        **_timeline(job),
         "totalRewards": job.results.total_rewards_awarded,
         "totalCoins": job.results.total_coins_awarded,
         "hasErrors": bool(job.results.errors_total) or job.error_message is not None,
