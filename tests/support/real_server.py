@@ -58,7 +58,9 @@ PG_DATABASE = "ferretdb"
 # larger pool (pgx's `pool_max_conns`), and a server that allows it; backends start on demand.
 PG_POOL_MAX_CONNS = 400
 PG_MAX_CONNECTIONS = PG_POOL_MAX_CONNS + 20
-_PG_TOOLS = ("initdb", "pg_ctl", "postgres", "createdb")
+_PG_TOOLS = ("initdb", "pg_ctl", "postgres", "createdb", "psql")
+# Makes FerretDB's lookups by _id use an index (see the file); applied to every fresh cluster.
+PG_ID_INDEX_SQL = FERRETDB_SRC / "postgresql-id-index.sql"
 # Throw-away cluster: durability off for speed.
 _PG_SETTINGS = (
     "listen_addresses=127.0.0.1",
@@ -181,7 +183,7 @@ def _postgres_missing_reason() -> str | None:
     """Why a private PostgreSQL cluster cannot be run here, or None when it can."""
     if postgres_bindir() is None:
         return (
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres, createdb) under "
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres, createdb, psql) under "
             "`pg_config --bindir` or /usr/lib/postgresql/*/bin; install Debian's `postgresql`"
         )
     if os.geteuid() == 0:
@@ -420,6 +422,26 @@ class _PostgresCluster:
             ["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_SUPERUSER, PG_DATABASE],
             timeout=self._start_timeout_s,
             as_pg_user=False,  # trust auth over TCP: any OS user may connect
+        )
+        self._run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                PG_SUPERUSER,
+                "-d",
+                PG_DATABASE,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-f",
+                str(PG_ID_INDEX_SQL),
+            ],
+            timeout=self._start_timeout_s,
+            as_pg_user=False,
         )
 
     def log_tail(self) -> str:
