@@ -21,7 +21,7 @@ from application.ports.snapshot_repository import SnapshotRepository
 from application.ports.task_runner import TaskRunner
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.errors import InvalidJobTransition, JobAlreadyExists
-from domain.job import MonthlyRewardJob
+from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from domain.ranking import Category, Participant, RankedEntry
 from domain.reward import Reward
@@ -30,6 +30,10 @@ from domain.snapshot import RankingSnapshot, SnapshotStatus
 
 class Crash(Exception):
     """An ordinary failure: the run notices it and marks the job failed."""
+
+
+class Transient(Exception):
+    """A database hiccup (a dropped connection): worth retrying."""
 
 
 class Death(BaseException):
@@ -71,6 +75,7 @@ class InMemoryJobRepository(JobRepository):
     def __init__(self, plan: FaultPlan | None = None) -> None:
         self.jobs: dict[str, MonthlyRewardJob] = {}
         self.attempts: set[tuple[str, int]] = set()
+        self.renewals = 0
         self._ids = itertools.count(1)
         self._plan = plan or FaultPlan()
 
@@ -83,12 +88,16 @@ class InMemoryJobRepository(JobRepository):
         self.jobs[job.id] = _copy(job)
         self._plan.tick("jobs.create")
 
-    async def claim_attempt(self, job_id: str, attempt: int, now: datetime) -> bool:
-        if (job_id, attempt) in self.attempts:
-            return False
-        self.attempts.add((job_id, attempt))
+    async def claim_next_attempt(
+        self, job: MonthlyRewardJob, owner: str, now: datetime
+    ) -> int | None:
+        claimed = [n for (job_id, n) in self.attempts if job_id == job.id]
+        attempt = max([job.attempts, *claimed]) + 1
+        if (job.id, attempt) in self.attempts:
+            return None
+        self.attempts.add((job.id, attempt))
         self._plan.tick("jobs.claim_attempt")
-        return True
+        return attempt
 
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
         job = self.jobs.get(job_id)
@@ -105,13 +114,36 @@ class InMemoryJobRepository(JobRepository):
         ordered = sorted(self.jobs.values(), key=lambda j: j.period, reverse=True)
         return [_copy(j) for j in ordered[:limit]]
 
-    async def save(self, job: MonthlyRewardJob) -> None:
+    async def processing(self) -> list[MonthlyRewardJob]:
+        return [_copy(j) for j in self.jobs.values() if j.status is JobStatus.PROCESSING]
+
+    def _fenced(self, job: MonthlyRewardJob) -> bool:
+        stored = self.jobs.get(job.id)
+        return stored is not None and stored.attempts <= job.attempts
+
+    async def save(self, job: MonthlyRewardJob) -> bool:
+        if not self._fenced(job):
+            return False
         self.jobs[job.id] = _copy(job)
         self._plan.tick("jobs.save")
+        return True
 
-    async def save_progress(self, job: MonthlyRewardJob) -> None:
-        self.jobs[job.id].progress = _copy(job).progress
+    async def save_progress(self, job: MonthlyRewardJob) -> bool:
+        if not self._fenced(job):
+            return False
+        stored, copied = self.jobs[job.id], _copy(job)
+        stored.progress, stored.results = copied.progress, copied.results
+        stored.progressed_at, stored.attempts = copied.progressed_at, copied.attempts
         self._plan.tick("jobs.save_progress")
+        return True
+
+    async def renew_lease(self, job: MonthlyRewardJob) -> bool:
+        if (job.id, job.attempts + 1) in self.attempts or not self._fenced(job):
+            return False
+        stored = self.jobs[job.id]
+        stored.lease, stored.attempts = _copy(job).lease, job.attempts
+        self.renewals += 1
+        return True
 
 
 class InMemorySnapshotRepository(SnapshotRepository):
@@ -151,8 +183,10 @@ class InMemorySnapshotRepository(SnapshotRepository):
         self.snapshots[(snapshot.period, snapshot.category)] = snapshot
         self._plan.tick("snapshots.freeze")
 
-    async def entries(self, snapshot_id: str, batch_size: int) -> AsyncIterator[list[RankedEntry]]:
-        ranked = [e for _, e in sorted(self.entries_by_id[snapshot_id].items())]
+    async def entries(
+        self, snapshot_id: str, batch_size: int, after_rank: int = 0
+    ) -> AsyncIterator[list[RankedEntry]]:
+        ranked = [e for r, e in sorted(self.entries_by_id[snapshot_id].items()) if r > after_rank]
         for start in range(0, len(ranked), batch_size):
             yield ranked[start : start + batch_size]
 

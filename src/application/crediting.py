@@ -4,12 +4,14 @@ Order matters and is what makes a crash anywhere harmless:
 1. the reward record is inserted `pending` under its unique key (a rerun finds it, not a twin);
 2. the wallet update adds coins and badge in one single-document write whose filter refuses a
    wallet that already holds the reward's key (a rerun after a crash here pays nothing more);
-3. the record is settled `awarded` (or `failed` with the reason).
+3. the record is settled `awarded` (or `failed` with the reason), naming the attempt that paid.
+
+The fence runs between 1 and 2: a worker whose lease was taken over stops before it credits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from application.ports.clock import Clock
@@ -35,16 +37,23 @@ class CreditStep:
         self._wallet = wallet
         self._clock = clock
 
-    async def pay(self, batch: Sequence[Reward]) -> BatchOutcome:
+    async def pay(
+        self,
+        batch: Sequence[Reward],
+        fence: Callable[[], Awaitable[None]] | None = None,
+        attempt: int | None = None,
+    ) -> BatchOutcome:
         stored = await self._rewards.record_pending(batch)
         pending = [r for r in stored if r.status is RewardStatus.PENDING]
         settled: dict[str, Reward] = {}
         if pending:
+            if fence is not None:
+                await fence()
             results = await self._wallet.credit(pending)
             now = self._clock.now()
             for reward, result in zip(pending, results, strict=True):
                 if result.outcome is CreditOutcome.CREDITED:
-                    settled[reward.key] = reward.awarded(now)
+                    settled[reward.key] = reward.awarded(now, attempt)
                 else:
                     reason = _FAILURE_REASONS[result.outcome]
                     detail = f"{reason}: {result.reason}" if result.reason else reason

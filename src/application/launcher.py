@@ -15,4 +15,4 @@ class JobLauncher:
 
     def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        self._runner.spawn(name, self._process.execute(job.id))
+        self._runner.spawn(name, self._process.run(job))

@@ -35,3 +35,8 @@ class InvalidJobTransition(DomainError):
 
 class JobNotRetryable(DomainError):
     """Only a failed job may be retried; a processing or completed one may not."""
+
+
+class LeaseLost(DomainError):
+    """This worker's attempt was superseded (its lease expired and another took over): it must
+    stop at once. Not a failure of the job, which goes on under the newer attempt."""

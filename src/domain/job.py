@@ -1,9 +1,10 @@
-"""The monthly job: its state machine (processing -> completed | failed), results and progress."""
+"""The monthly job: its state machine (processing -> completed | failed), results, progress,
+and who may work on it (the lease) under which fencing epoch (the attempt number)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidJobTransition, JobNotRetryable
@@ -88,6 +89,54 @@ class Progress:
     categories: dict[str, CategoryProgress] = field(default_factory=dict)
 
 
+class AttemptOutcome(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    LEASE_EXPIRED = "lease_expired"  # its worker stopped renewing; another took over
+    INTERRUPTED = "interrupted"  # its process shut down and gave the lease back
+
+
+class AttemptKind(StrEnum):
+    START = "start"
+    TAKEOVER = "takeover"
+    RETRY = "retry"
+
+
+@dataclass
+class Attempt:
+    """One worker's go at the job. `number` is the fencing epoch: a higher one supersedes."""
+
+    number: int
+    kind: AttemptKind
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    outcome: AttemptOutcome = AttemptOutcome.RUNNING
+    error_message: str | None = None
+
+    def end(self, outcome: AttemptOutcome, now: datetime, error: str | None = None) -> None:
+        self.outcome, self.ended_at, self.error_message = outcome, now, error
+
+
+@dataclass
+class Lease:
+    """The right to work on a processing job until `expires_at`, renewed by heartbeats."""
+
+    owner: str
+    expires_at: datetime
+    heartbeat_at: datetime
+
+
+class JobHealth(StrEnum):
+    """How a job looks from outside: the admin's answer to "is anyone working on it?"."""
+
+    RUNNING = "running"
+    STALLED = "stalled"  # heartbeats go on, progress stands still
+    ORPHANED = "orphaned"  # the lease expired: nobody is working on it until a takeover
+    FINISHED = "finished"
+
+
 @dataclass
 class MonthlyRewardJob:
     id: str
@@ -100,11 +149,84 @@ class MonthlyRewardJob:
     progress: Progress = field(default_factory=Progress)
     error_message: str | None = None
     error_stack: str | None = None
-    attempts: int = 1
+    attempts: int = 1  # the current attempt's number: the fencing epoch
+    lease: Lease | None = None
+    history: list[Attempt] = field(default_factory=list)
+    progressed_at: datetime | None = None
 
     @classmethod
-    def start(cls, job_id: str, period: Period, now: datetime) -> MonthlyRewardJob:
-        return cls(id=job_id, period=period, status=JobStatus.PROCESSING, started_at=now)
+    def start(
+        cls, job_id: str, period: Period, now: datetime, owner: str, lease_for: timedelta
+    ) -> MonthlyRewardJob:
+        job = cls(id=job_id, period=period, status=JobStatus.PROCESSING, started_at=now)
+        job._begin_attempt(1, AttemptKind.START, owner, now, lease_for)
+        return job
+
+    @property
+    def current_attempt(self) -> Attempt | None:
+        return self.history[-1] if self.history else None
+
+    def lease_expired(self, now: datetime) -> bool:
+        """A processing job nobody holds a live lease on (jobs from before leases had none)."""
+        return self.status is JobStatus.PROCESSING and (
+            self.lease is None or self.lease.expires_at <= now
+        )
+
+    def take_over(self, epoch: int, owner: str, now: datetime, lease_for: timedelta) -> None:
+        """A new worker resumes a job whose worker stopped renewing its lease."""
+        self._require(JobStatus.PROCESSING, "take over")
+        if not self.lease_expired(now):
+            raise InvalidJobTransition(
+                f"cannot take over the job for {self.period}: its lease is held until "
+                f"{self.lease.expires_at.isoformat() if self.lease else '?'}"
+            )
+        previous = self.current_attempt
+        if previous is not None and previous.outcome is AttemptOutcome.RUNNING:
+            holder = self.lease.owner if self.lease else previous.owner
+            previous.end(
+                AttemptOutcome.LEASE_EXPIRED, now, f"lease of {holder} expired; taken over"
+            )
+        self._begin_attempt(epoch, AttemptKind.TAKEOVER, owner, now, lease_for)
+
+    def ensure_retryable(self) -> None:
+        if self.status is not JobStatus.FAILED:
+            raise JobNotRetryable(
+                f"the job for {self.period} is {self.status.value}; only a failed job can be retried"
+            )
+
+    def retry(self, epoch: int, owner: str, now: datetime, lease_for: timedelta) -> None:
+        """A failed job goes back to processing and resumes; it never starts over."""
+        self.ensure_retryable()
+        self.status = JobStatus.PROCESSING
+        self.completed_at = None
+        self.duration = None
+        self._begin_attempt(epoch, AttemptKind.RETRY, owner, now, lease_for)
+
+    def renew(self, now: datetime, lease_for: timedelta) -> None:
+        self._require(JobStatus.PROCESSING, "renew the lease of")
+        assert self.lease is not None, "a processing job in this process holds a lease"
+        self.lease = Lease(self.lease.owner, now + lease_for, now)
+
+    def interrupt(self, now: datetime) -> None:
+        """The process is shutting down mid-job: give the lease back so a takeover needs no wait."""
+        if self.status is not JobStatus.PROCESSING or self.lease is None:
+            return
+        self.lease = Lease(self.lease.owner, now, self.lease.heartbeat_at)
+        if (attempt := self.current_attempt) is not None:
+            attempt.end(AttemptOutcome.INTERRUPTED, now, "the process shut down")
+
+    def mark_progress(self, now: datetime) -> None:
+        self.progressed_at = now
+
+    def health(self, now: datetime, stall_after: timedelta) -> JobHealth:
+        if self.status is not JobStatus.PROCESSING:
+            return JobHealth.FINISHED
+        if self.lease_expired(now):
+            return JobHealth.ORPHANED
+        last_progress = self.progressed_at or self.started_at
+        if now - last_progress > stall_after:
+            return JobHealth.STALLED
+        return JobHealth.RUNNING
 
     def complete(self, results: JobResults, now: datetime) -> None:
         self._require(JobStatus.PROCESSING, "complete")
@@ -115,6 +237,7 @@ class MonthlyRewardJob:
         self.progress.phase = Phase.DONE
         self.error_message = None
         self.error_stack = None
+        self._end_attempt(AttemptOutcome.COMPLETED, now)
 
     def fail(self, message: str, stack: str | None, now: datetime) -> None:
         self._require(JobStatus.PROCESSING, "fail")
@@ -123,17 +246,27 @@ class MonthlyRewardJob:
         self.duration = round((now - self.started_at).total_seconds(), 3)
         self.error_message = message
         self.error_stack = stack
+        self._end_attempt(AttemptOutcome.FAILED, now, message)
 
-    def retry(self) -> None:
-        """A failed job goes back to processing and resumes; it never starts over."""
-        if self.status is not JobStatus.FAILED:
-            raise JobNotRetryable(
-                f"the job for {self.period} is {self.status.value}; only a failed job can be retried"
+    def _begin_attempt(
+        self, epoch: int, kind: AttemptKind, owner: str, now: datetime, lease_for: timedelta
+    ) -> None:
+        if epoch <= self.attempts and self.history:
+            raise InvalidJobTransition(
+                f"attempt {epoch} of the job for {self.period} is not newer than {self.attempts}"
             )
-        self.status = JobStatus.PROCESSING
-        self.completed_at = None
-        self.duration = None
-        self.attempts += 1
+        self.attempts = epoch
+        self.history.append(Attempt(epoch, kind, owner, now))
+        self.lease = Lease(owner, now + lease_for, now)
+        self.progressed_at = now
+
+    def _end_attempt(
+        self, outcome: AttemptOutcome, now: datetime, error: str | None = None
+    ) -> None:
+        if (attempt := self.current_attempt) is not None:
+            attempt.end(outcome, now, error)
+        if self.lease is not None:
+            self.lease = Lease(self.lease.owner, now, self.lease.heartbeat_at)
 
     def _require(self, status: JobStatus, action: str) -> None:
         if self.status is not status:

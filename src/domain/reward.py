@@ -47,6 +47,7 @@ class Reward:
     status: RewardStatus = RewardStatus.PENDING
     awarded_at: datetime | None = None
     failure_reason: str | None = None
+    paid_by_attempt: int | None = None  # the job attempt whose worker credited the wallet
 
     @classmethod
     def for_entry(
@@ -94,8 +95,14 @@ class Reward:
             earned_at=self.created_at,
         )
 
-    def awarded(self, now: datetime) -> Reward:
-        return replace(self, status=RewardStatus.AWARDED, awarded_at=now, failure_reason=None)
+    def awarded(self, now: datetime, attempt: int | None = None) -> Reward:
+        return replace(
+            self,
+            status=RewardStatus.AWARDED,
+            awarded_at=now,
+            failure_reason=None,
+            paid_by_attempt=attempt,
+        )
 
     def failed(self, reason: str) -> Reward:
         return replace(self, status=RewardStatus.FAILED, failure_reason=reason)

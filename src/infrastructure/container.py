@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from application.crediting import CreditStep
 from application.launcher import JobLauncher
+from application.lease import LeaseTerms
+from application.retrying import RetryPolicy
+from application.takeover import TakeOver
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.clock import SystemClock
+from infrastructure.identity import worker_id
 from infrastructure.mongo.client import database, open_client, prepare_database
+from infrastructure.mongo.errors import is_transient
 from infrastructure.mongo.job_repository import BeanieJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.reward_repository import BeanieRewardRepository
@@ -29,6 +36,14 @@ def _users(db: Any, settings: Settings) -> Any:
     return db[settings.users_collection]
 
 
+def _lease_terms(settings: Settings, owner: str) -> LeaseTerms:
+    return LeaseTerms(owner, timedelta(seconds=settings.lease_seconds))
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(settings.retry_tries, settings.retry_first_delay, settings.retry_max_delay)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
     client = providers.Singleton(open_client, settings=settings)
@@ -39,6 +54,9 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     runner = providers.Singleton(AsyncioTaskRunner)
+    owner = providers.Singleton(worker_id)
+    lease_terms = providers.Singleton(_lease_terms, settings=settings, owner=owner)
+    retry_policy = providers.Singleton(_retry_policy, settings=settings)
 
     jobs = providers.Singleton(BeanieJobRepository)
     snapshots = providers.Singleton(BeanieSnapshotRepository)
@@ -60,15 +78,23 @@ class Container(containers.DeclarativeContainer):
         credit=credit_step,
         clock=clock,
         policy=policy,
+        terms=lease_terms,
         batch_size=batch_size,
+        retry_policy=retry_policy,
+        is_transient=providers.Object(is_transient),
     )
     launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
+    takeover = providers.Factory(
+        TakeOver, jobs=jobs, launcher=launcher, clock=clock, terms=lease_terms
+    )
     start_monthly_rewards = providers.Factory(
         StartMonthlyRewards,
         jobs=jobs,
         launcher=launcher,
+        takeover=takeover,
         clock=clock,
         tz=time_zone,
+        terms=lease_terms,
     )
     retry_monthly_rewards = providers.Factory(
         RetryMonthlyRewards,
@@ -76,8 +102,13 @@ class Container(containers.DeclarativeContainer):
         launcher=launcher,
         clock=clock,
         tz=time_zone,
+        terms=lease_terms,
     )
-    get_job_status = providers.Factory(GetJobStatus, jobs=jobs)
+    resume_abandoned_jobs = providers.Factory(ResumeAbandonedJobs, jobs=jobs, takeover=takeover)
+    stall_after = providers.Callable(lambda s: timedelta(seconds=s.stall_seconds), settings)
+    get_job_status = providers.Factory(
+        GetJobStatus, jobs=jobs, clock=clock, stall_after=stall_after
+    )
     list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +35,18 @@ class Settings:
     policy: RewardPolicy = field(default_factory=RewardPolicy.default)
     debug: bool = False
     shutdown_grace_seconds: float = 10.0
+    lease_seconds: float = 60.0
+    stall_seconds: float = 300.0  # heartbeats without progress this long: reported as stalled
+    sweep_seconds: float | None = None  # how often `serve` looks for abandoned jobs; None: lease/2
+    retry_tries: int = 6
+    retry_first_delay: float = 0.5
+    retry_max_delay: float = 8.0
+    write_concern: str | int = "majority"
+    write_journal: bool = True
+
+    @property
+    def sweep_interval(self) -> float:
+        return self.sweep_seconds if self.sweep_seconds is not None else self.lease_seconds / 2
 
     @property
     def embedded(self) -> bool:
@@ -56,8 +69,44 @@ class Settings:
                 "REWARDS_UPDATE_CHUNK", env.get("REWARDS_UPDATE_CHUNK", str(DEFAULT_UPDATE_CHUNK))
             ),
             policy=_policy(env.get("REWARDS_POLICY_FILE")),
-            debug=env.get("REWARDS_DEBUG", "").lower() in {"1", "true", "yes"},
+            debug=_flag(env.get("REWARDS_DEBUG", "")),
+            lease_seconds=_seconds(env, "REWARDS_LEASE_SECONDS", 60.0),
+            stall_seconds=_seconds(env, "REWARDS_STALL_SECONDS", 300.0),
+            sweep_seconds=_seconds(env, "REWARDS_SWEEP_SECONDS", None),
+            retry_tries=_positive_int("REWARDS_RETRY_TRIES", env.get("REWARDS_RETRY_TRIES", "6")),
+            retry_first_delay=_seconds(env, "REWARDS_RETRY_FIRST_DELAY", 0.5),
+            retry_max_delay=_seconds(env, "REWARDS_RETRY_MAX_DELAY", 8.0),
+            write_concern=_write_concern(env.get("REWARDS_WRITE_CONCERN") or "majority"),
+            write_journal=_flag(env.get("REWARDS_WRITE_JOURNAL", "true")),
         )
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _seconds(env: Mapping[str, str], variable: str, default: float | None) -> Any:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{variable} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def _write_concern(raw: str) -> str | int:
+    """`majority` (the default), a tag set name, or a number of members >= 1. Never 0: an
+    unacknowledged write would hide the duplicate-key answers the locks rely on."""
+    value = raw.strip()
+    if value.isdigit():
+        if int(value) < 1:
+            raise SettingsError("REWARDS_WRITE_CONCERN must acknowledge writes: 0 is refused")
+        return int(value)
+    return value
 
 
 def _db_from_url(url: str | None) -> str | None:

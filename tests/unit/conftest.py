@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,14 +17,19 @@ from tests.fakes import (
     InMemorySnapshotRepository,
     InMemoryUsers,
     RecordingTaskRunner,
+    Transient,
     make_users,
 )
 
 from application.crediting import CreditStep
 from application.launcher import JobLauncher
+from application.lease import LeaseTerms
+from application.retrying import RetryPolicy
+from application.takeover import TakeOver
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from domain.policy import RewardPolicy
@@ -43,6 +49,37 @@ class World:
     retry: RetryMonthlyRewards
     status: GetJobStatus
     recent: ListRecentJobs
+    sweep: ResumeAbandonedJobs
+    terms: LeaseTerms
+    batch_size: int
+
+    def process_for(self, owner: str) -> ProcessMonthlyRewards:
+        """Another worker on the same storage, as a second instance would be."""
+        terms = LeaseTerms(owner, self.terms.duration)
+        return _process(self, terms)
+
+    def expire_lease(self) -> None:
+        """Let the lease run out, as it does when a worker dies."""
+        self.clock.current += self.terms.duration + timedelta(seconds=1)
+
+
+LEASE = LeaseTerms("worker-a", timedelta(seconds=60))
+FAST_RETRIES = RetryPolicy(tries=3, first_delay=0.0, max_delay=0.0)
+
+
+def _process(world: World, terms: LeaseTerms) -> ProcessMonthlyRewards:
+    return ProcessMonthlyRewards(
+        world.jobs,
+        world.snapshots,
+        world.users,
+        CreditStep(world.rewards, world.users, world.clock),
+        world.clock,
+        RewardPolicy.default(),
+        terms,
+        world.batch_size,
+        FAST_RETRIES,
+        lambda exc: isinstance(exc, Transient),
+    )
 
 
 def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | None = None) -> World:
@@ -53,7 +90,6 @@ def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | No
     rewards = InMemoryRewardRepository(plan)
     people = InMemoryUsers(users, plan)
     runner = RecordingTaskRunner()
-    utc = ZoneInfo("UTC")
     process = ProcessMonthlyRewards(
         jobs,
         snapshots,
@@ -61,21 +97,30 @@ def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | No
         CreditStep(rewards, people, clock),
         clock,
         RewardPolicy.default(),
+        LEASE,
         batch_size,
+        FAST_RETRIES,
+        lambda exc: isinstance(exc, Transient),
     )
+    launcher = JobLauncher(runner, process)
+    takeover = TakeOver(jobs, launcher, clock, LEASE)
+    utc = ZoneInfo("UTC")
     return World(
-        plan,
-        clock,
-        jobs,
-        snapshots,
-        rewards,
-        people,
-        runner,
-        process,
-        StartMonthlyRewards(jobs, JobLauncher(runner, process), clock, utc),
-        RetryMonthlyRewards(jobs, JobLauncher(runner, process), clock, utc),
-        GetJobStatus(jobs),
-        ListRecentJobs(jobs),
+        plan=plan,
+        clock=clock,
+        jobs=jobs,
+        snapshots=snapshots,
+        rewards=rewards,
+        users=people,
+        runner=runner,
+        process=process,
+        start=StartMonthlyRewards(jobs, launcher, takeover, clock, utc, LEASE),
+        retry=RetryMonthlyRewards(jobs, launcher, clock, utc, LEASE),
+        status=GetJobStatus(jobs, clock),
+        recent=ListRecentJobs(jobs),
+        sweep=ResumeAbandonedJobs(jobs, takeover),
+        terms=LEASE,
+        batch_size=batch_size,
     )
 
 

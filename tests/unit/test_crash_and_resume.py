@@ -28,8 +28,10 @@ async def resume(world: World) -> None:
     if job.status is JobStatus.FAILED:
         await world.retry.execute(job.period.month, job.period.year)
         await world.runner.wait_idle()
-    elif job.status is JobStatus.PROCESSING:  # the process died: run the same job again
-        await world.process.execute(job.id)
+    elif job.status is JobStatus.PROCESSING:  # the worker died: its lease lapses, a sweep resumes
+        world.expire_lease()
+        assert [j.id for j in await world.sweep.execute()] == [job.id]
+        await world.runner.wait_idle()
 
 
 def assert_same_outcome(world: World, reference: World) -> None:

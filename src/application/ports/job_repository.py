@@ -20,8 +20,12 @@ class JobRepository(abc.ABC):
         MongoDB-compatible server: a unique-index insert)."""
 
     @abc.abstractmethod
-    async def claim_attempt(self, job_id: str, attempt: int, now: datetime) -> bool:
-        """Claims attempt number `attempt` of a job by a unique insert: exactly one caller wins."""
+    async def claim_next_attempt(
+        self, job: MonthlyRewardJob, owner: str, now: datetime
+    ) -> int | None:
+        """Claims the attempt after the newest one claimed (or after `job.attempts`) by a unique
+        insert, so exactly one of many concurrent callers wins; returns its number, or None when
+        another caller got there first."""
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> MonthlyRewardJob | None: ...
@@ -38,9 +42,20 @@ class JobRepository(abc.ABC):
         """Newest month first."""
 
     @abc.abstractmethod
-    async def save(self, job: MonthlyRewardJob) -> None:
-        """Writes status, results, progress, timings and errors of an existing job."""
+    async def processing(self) -> list[MonthlyRewardJob]:
+        """Every job still `processing`: what the takeover sweep looks at."""
+
+    # The writes below are fenced: each refuses to overwrite a job a newer attempt has written
+    # (`attempts` greater than the caller's), and says so by returning False.
 
     @abc.abstractmethod
-    async def save_progress(self, job: MonthlyRewardJob) -> None:
-        """Writes only the progress: cheap enough to call once per batch."""
+    async def save(self, job: MonthlyRewardJob) -> bool:
+        """Writes every field of an existing job."""
+
+    @abc.abstractmethod
+    async def save_progress(self, job: MonthlyRewardJob) -> bool:
+        """Writes progress, the results so far and the lease: cheap enough for every batch."""
+
+    @abc.abstractmethod
+    async def renew_lease(self, job: MonthlyRewardJob) -> bool:
+        """Writes the lease, unless a newer attempt was claimed: False means this worker lost."""

@@ -28,5 +28,7 @@ class SnapshotRepository(abc.ABC):
         """Marks the snapshot complete; it is never changed after."""
 
     @abc.abstractmethod
-    def entries(self, snapshot_id: str, batch_size: int) -> AsyncIterator[list[RankedEntry]]:
-        """The entries in rank order, in batches."""
+    def entries(
+        self, snapshot_id: str, batch_size: int, after_rank: int = 0
+    ) -> AsyncIterator[list[RankedEntry]]:
+        """The entries ranked below `after_rank`, in rank order, in batches."""

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from domain.errors import JobNotFound
-from domain.job import MonthlyRewardJob
+from domain.job import JobHealth, MonthlyRewardJob
 from domain.period import Period
 
 
 class GetJobStatus:
-    def __init__(self, jobs: JobRepository) -> None:
+    def __init__(
+        self, jobs: JobRepository, clock: Clock, stall_after: timedelta = timedelta(minutes=5)
+    ) -> None:
         self._jobs = jobs
+        self._clock = clock
+        self._stall_after = stall_after
+
+    def health(self, job: MonthlyRewardJob) -> JobHealth:
+        """Whether anyone is working on the job now: running, stalled, orphaned or finished."""
+        return job.health(self._clock.now(), self._stall_after)
 
     async def execute(self, month: object = None, year: object = None) -> MonthlyRewardJob:
         if month is None and year is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from application.launcher import JobLauncher
+from application.lease import LeaseTerms
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from application.use_cases.start_monthly_rewards import requested_period
@@ -25,11 +26,13 @@ class RetryMonthlyRewards:
         launcher: JobLauncher,
         clock: Clock,
         tz: ZoneInfo,
+        terms: LeaseTerms,
     ) -> None:
         self._jobs = jobs
         self._launcher = launcher
         self._clock = clock
         self._tz = tz
+        self._terms = terms
 
     async def execute(self, month: object, year: object) -> RetryOutcome:
         period = requested_period(month, year, self._clock, self._tz)
@@ -38,10 +41,14 @@ class RetryMonthlyRewards:
             raise JobNotFound(
                 f"no job for {period}; start it with POST /api/ranking/monthly-rewards"
             )
-        job.retry()
+        job.ensure_retryable()
+        now = self._clock.now()
         # Two operators retrying at once both see `failed`; the unique attempt claim lets one win.
-        if not await self._jobs.claim_attempt(job.id, job.attempts, self._clock.now()):
+        epoch = await self._jobs.claim_next_attempt(job, self._terms.owner, now)
+        if epoch is None:
             raise JobNotRetryable(f"a retry of the job for {period} is already underway")
-        await self._jobs.save(job)
+        job.retry(epoch, self._terms.owner, now, self._terms.duration)
+        if not await self._jobs.save(job):
+            raise JobNotRetryable(f"a retry of the job for {period} is already underway")
         self._launcher.launch(job, "retry")
         return RetryOutcome(job)

@@ -1,4 +1,5 @@
-"""The trigger: take the month's lock and start the work in the background, or say why not."""
+"""The trigger: take the month's lock and start the work in the background, resume a month whose
+worker died, or say why not."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from application.launcher import JobLauncher
+from application.lease import LeaseTerms
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
+from application.takeover import TakeOver
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -16,6 +19,7 @@ from domain.period import Period
 
 class StartKind(StrEnum):
     STARTED = "started"
+    RESUMED = "resumed"  # its worker had stopped renewing the lease: this trigger took over
     ALREADY_PROCESSING = "already_processing"
     ALREADY_COMPLETED = "already_completed"
     PREVIOUSLY_FAILED = "previously_failed"
@@ -49,23 +53,32 @@ class StartMonthlyRewards:
         self,
         jobs: JobRepository,
         launcher: JobLauncher,
+        takeover: TakeOver,
         clock: Clock,
         tz: ZoneInfo,
+        terms: LeaseTerms,
     ) -> None:
         self._jobs = jobs
         self._launcher = launcher
+        self._takeover = takeover
         self._clock = clock
         self._tz = tz
+        self._terms = terms
 
     async def execute(self, month: object = None, year: object = None) -> StartOutcome:
         period = requested_period(month, year, self._clock, self._tz)
-        job = MonthlyRewardJob.start(self._jobs.new_id(), period, self._clock.now())
+        job = MonthlyRewardJob.start(
+            self._jobs.new_id(), period, self._clock.now(), self._terms.owner, self._terms.duration
+        )
         try:
             await self._jobs.create(job)
         except JobAlreadyExists:
             existing = await self._jobs.find(period)
             if existing is None:  # the holder vanished between our insert and read: say so
                 raise
+            resumed = await self._takeover.attempt(existing)
+            if resumed is not None:
+                return StartOutcome(StartKind.RESUMED, resumed)
             return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
         self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)

@@ -52,7 +52,13 @@ def open_client(settings: Settings) -> Any:
         from mongomock_motor import AsyncMongoMockClient  # imported only for the embedded mode
 
         return AsyncMongoMockClient(tz_aware=True)
-    return AsyncIOMotorClient(settings.mongodb_url, tz_aware=True)
+    # Majority and journaled by default: an acknowledged credit survives a primary's crash.
+    return AsyncIOMotorClient(
+        settings.mongodb_url,
+        tz_aware=True,
+        w=settings.write_concern,
+        journal=settings.write_journal,
+    )
 
 
 def database(client: Any, settings: Settings) -> AsyncIOMotorDatabase[dict[str, Any]]:
@@ -67,7 +73,12 @@ async def prepare_database(
     if settings.embedded:
         log.warning(EMBEDDED_BANNER)
     else:
-        log.info("[MonthlyRewards] using MongoDB database %r", settings.mongodb_db)
+        log.info(
+            "[MonthlyRewards] using MongoDB database %r, write concern w=%s j=%s",
+            settings.mongodb_db,
+            settings.write_concern,
+            settings.write_journal,
+        )
     await _with_retries(lambda: migrate(db))
     await init_beanie(database=db, document_models=ALL_DOCUMENTS, skip_indexes=True)
     try:

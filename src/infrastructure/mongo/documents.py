@@ -25,7 +25,10 @@ class JobDocument(Document):
     progress: dict[str, Any] = Field(default_factory=dict)
     errorMessage: str | None = None
     errorStack: str | None = None
-    attempts: int = 1
+    attempts: int = 1  # the fencing epoch: writes of an older attempt are refused
+    lease: dict[str, Any] | None = None  # owner, expiresAt, heartbeatAt
+    attemptHistory: list[dict[str, Any]] = Field(default_factory=list)
+    progressedAt: datetime | None = None
 
     class Settings:
         name = "monthlyrewardjobs"
@@ -40,12 +43,15 @@ class JobDocument(Document):
 
 
 class JobAttemptDocument(Document):
-    """One claim per (job, attempt number); `_id` is '<jobId>:<attempt>', unique by nature."""
+    """One claim per (job, attempt number); `_id` is '<jobId>:<attempt>', unique by nature.
+    Insert-only, so it is the truth about who may work on a job even where an update of the job
+    document could interleave with another (FerretDB)."""
 
     id: str  # type: ignore[assignment]
     jobId: str
     attempt: int
     claimedAt: datetime
+    claimedBy: str | None = None
 
     class Settings:
         name = "monthlyrewardjobattempts"
@@ -111,6 +117,7 @@ class RewardDocument(Document):
     createdAt: datetime
     awardedAt: datetime | None = None
     failureReason: str | None = None
+    paidByAttempt: int | None = None
 
     class Settings:
         name = "monthlyrewards"

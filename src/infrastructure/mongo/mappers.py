@@ -9,6 +9,10 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from application.records import (
+    attempt_from_dict,
+    attempt_to_dict,
+    lease_from_dict,
+    lease_to_dict,
     progress_from_dict,
     progress_to_dict,
     results_from_dict,
@@ -65,6 +69,9 @@ def job_fields(job: MonthlyRewardJob) -> dict[str, Any]:
         "errorMessage": job.error_message,
         "errorStack": job.error_stack,
         "attempts": job.attempts,
+        "lease": lease_to_dict(job.lease),
+        "attemptHistory": [attempt_to_dict(a) for a in job.history],
+        "progressedAt": job.progressed_at,
     }
 
 
@@ -81,6 +88,9 @@ def job_from_document(doc: JobDocument) -> MonthlyRewardJob:
         error_message=doc.errorMessage,
         error_stack=doc.errorStack,
         attempts=doc.attempts,
+        lease=lease_from_dict(doc.lease, aware),
+        history=[attempt_from_dict(a, aware) for a in doc.attemptHistory],
+        progressed_at=aware(doc.progressedAt),
     )
 
 
@@ -151,6 +161,7 @@ def reward_to_raw(reward: Reward) -> dict[str, Any]:
         "createdAt": reward.created_at,
         "awardedAt": reward.awarded_at,
         "failureReason": reward.failure_reason,
+        "paidByAttempt": reward.paid_by_attempt,
     }
 
 
@@ -168,4 +179,5 @@ def reward_from_raw(raw: dict[str, Any]) -> Reward:
         status=RewardStatus(raw["status"]),
         awarded_at=aware(raw.get("awardedAt")),
         failure_reason=raw.get("failureReason"),
+        paid_by_attempt=raw.get("paidByAttempt"),
     )

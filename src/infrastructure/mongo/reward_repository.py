@@ -53,6 +53,7 @@ class BeanieRewardRepository(RewardRepository):
                             "status": r.status.value,
                             "awardedAt": r.awarded_at,
                             "failureReason": r.failure_reason,
+                            "paidByAttempt": r.paid_by_attempt,
                         }
                     },
                 )

@@ -72,11 +72,13 @@ class BeanieSnapshotRepository(SnapshotRepository):
             },
         )
 
-    async def entries(self, snapshot_id: str, batch_size: int) -> AsyncIterator[list[RankedEntry]]:
+    async def entries(
+        self, snapshot_id: str, batch_size: int, after_rank: int = 0
+    ) -> AsyncIterator[list[RankedEntry]]:
         # Raw motor: one sorted cursor per category instead of a filtered query per batch.
         cursor = (
             SnapshotEntryDocument.get_motor_collection()
-            .find({"snapshotId": snapshot_id})
+            .find({"snapshotId": snapshot_id, "rank": {"$gt": after_rank}})
             .sort("rank", 1)
             .batch_size(batch_size)
         )

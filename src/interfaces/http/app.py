@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -15,11 +18,19 @@ from interfaces.http.errors import exception_handlers
 
 def create_app(container: Container) -> Litestar:
     settings = container.settings()
+    sweeps: list[asyncio.Task[None]] = []
 
     async def start_up() -> None:
         await start_container(container)
+        # Resume jobs whose worker died, now and periodically (the first sweep runs at once).
+        sweep = container.resume_abandoned_jobs()
+        sweeps.append(asyncio.create_task(sweep.run_every(settings.sweep_interval)))
 
     async def shut_down() -> None:
+        for task in sweeps:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await stop_container(container)
 
     return Litestar(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from application.records import progress_to_dict, results_to_dict
+from application.records import attempt_to_dict, progress_to_dict, results_to_dict
 from application.use_cases.start_monthly_rewards import StartKind, StartOutcome
-from domain.job import MonthlyRewardJob
+from domain.job import JobHealth, MonthlyRewardJob
 
 
 def envelope(
@@ -37,13 +37,40 @@ def _timeline(job: MonthlyRewardJob) -> dict[str, Any]:
     }
 
 
-def job_status(job: MonthlyRewardJob, debug: bool = False) -> dict[str, Any]:
+def _lease(job: MonthlyRewardJob) -> dict[str, Any] | None:
+    if job.lease is None:
+        return None
+    return {
+        "owner": job.lease.owner,
+        "expiresAt": timestamp(job.lease.expires_at),
+        "heartbeatAt": timestamp(job.lease.heartbeat_at),
+    }
+
+
+def _attempts(job: MonthlyRewardJob) -> list[dict[str, Any]]:
+    return [
+        {
+            **attempt_to_dict(a),
+            "startedAt": timestamp(a.started_at),
+            "endedAt": timestamp(a.ended_at),
+        }
+        for a in job.history
+    ]
+
+
+def job_status(job: MonthlyRewardJob, health: JobHealth, debug: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         **_timeline(job),
+        "health": health.value,
         "results": results_to_dict(job.results),
-        "progress": progress_to_dict(job.progress),
+        "progress": {
+            **progress_to_dict(job.progress),
+            "progressedAt": timestamp(job.progressed_at),
+        },
         "attempts": job.attempts,
         "errorMessage": job.error_message,
+        "lease": _lease(job),
+        "attemptHistory": _attempts(job),
     }
     if debug:
         data["errorStack"] = job.error_stack
@@ -67,6 +94,12 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
         return envelope(
             f"Monthly rewards processing started for {period}",
             {**base, "note": "Rewards are being processed in the background"},
+        )
+    if outcome.kind is StartKind.RESUMED:
+        return envelope(
+            f"Monthly rewards processing resumed for {period}: the previous worker stopped "
+            f"renewing its lease. Rewards already paid are not paid again",
+            {**base, "attempt": job.attempts, "note": "Resumed in the background"},
         )
     if outcome.kind is StartKind.PREVIOUSLY_FAILED:
         return envelope(

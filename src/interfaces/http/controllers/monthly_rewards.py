@@ -98,7 +98,8 @@ class MonthlyRewardsController(Controller):
     ) -> dict[str, Any]:
         job = await get_job_status.execute(month, year)
         return envelope(
-            "Job status retrieved successfully", job_status(job, request.app.state.settings.debug)
+            "Job status retrieved successfully",
+            job_status(job, get_job_status.health(job), request.app.state.settings.debug),
         )
 
     @get(

@@ -1,0 +1,47 @@
+"""Taking over a job whose worker stopped renewing its lease: the one way an abandoned job
+resumes, shared by the trigger and the sweep. Exactly one taker wins: the attempt claim is a
+unique-index insert, atomic on MongoDB and FerretDB alike."""
+
+from __future__ import annotations
+
+import logging
+
+from application.launcher import JobLauncher
+from application.lease import LeaseTerms
+from application.ports.clock import Clock
+from application.ports.job_repository import JobRepository
+from domain.job import MonthlyRewardJob
+
+log = logging.getLogger("rewards.takeover")
+
+
+class TakeOver:
+    def __init__(
+        self, jobs: JobRepository, launcher: JobLauncher, clock: Clock, terms: LeaseTerms
+    ) -> None:
+        self._jobs = jobs
+        self._launcher = launcher
+        self._clock = clock
+        self._terms = terms
+
+    async def attempt(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
+        """Resumes `job` in this process if its lease has expired and this caller wins the
+        claim; None when the lease is alive or another caller won."""
+        now = self._clock.now()
+        if not job.lease_expired(now):
+            return None
+        epoch = await self._jobs.claim_next_attempt(job, self._terms.owner, now)
+        if epoch is None:
+            return None
+        previous = job.lease.owner if job.lease else "an unknown worker"
+        job.take_over(epoch, self._terms.owner, now, self._terms.duration)
+        if not await self._jobs.save(job):
+            return None
+        log.warning(
+            "[MonthlyRewards] took over the job for %s from %s (attempt %d)",
+            job.period,
+            previous,
+            epoch,
+        )
+        self._launcher.launch(job, "takeover")
+        return job

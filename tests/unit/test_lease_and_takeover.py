@@ -1,0 +1,242 @@
+"""Leases, takeover, fencing and transient retries, on the in-memory fakes: a dead worker's job is
+resumed by exactly one taker, a superseded worker pays no one, and hiccups are ridden through."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from tests.fakes import Death, FaultPlan, Transient, make_users
+from tests.unit.conftest import FAST_RETRIES, World, build_world
+
+from application.crediting import CreditStep
+from application.lease import LeaseKeeper, LeaseTerms
+from application.ports.reward_repository import RewardRepository
+from application.ports.wallet import CreditResult, Wallet
+from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
+from application.use_cases.start_monthly_rewards import StartKind
+from domain.errors import LeaseLost
+from domain.job import AttemptKind, AttemptOutcome, JobStatus
+from domain.period import Period
+from domain.policy import RewardPolicy
+from domain.reward import Reward
+
+
+def population():  # type: ignore[no-untyped-def]
+    return make_users(13, 5, inactive=2, admins=1)
+
+
+async def reference_wallets():  # type: ignore[no-untyped-def]
+    world = build_world(population())
+    await world.start.execute()
+    await world.runner.wait_idle()
+    return world.users.wallets()
+
+
+async def died_mid_crediting() -> World:
+    world = build_world(population(), plan=FaultPlan(crash_at=50, kind=Death))
+    await world.start.execute()
+    with pytest.raises(Death):
+        await world.runner.wait_idle()
+    return world
+
+
+async def test_a_trigger_takes_over_a_dead_workers_job_once_its_lease_expires() -> None:
+    world = await died_mid_crediting()
+    assert (await world.start.execute()).kind is StartKind.ALREADY_PROCESSING  # lease still live
+    world.expire_lease()
+    outcome = await world.start.execute()
+    assert (outcome.kind, outcome.job.attempts) == (StartKind.RESUMED, 2)
+    await world.runner.wait_idle()
+    job = await world.status.execute()
+    assert job.status is JobStatus.COMPLETED
+    assert world.users.wallets() == await reference_wallets()
+    assert [(a.number, a.kind, a.outcome) for a in job.history] == [
+        (1, AttemptKind.START, AttemptOutcome.LEASE_EXPIRED),
+        (2, AttemptKind.TAKEOVER, AttemptOutcome.COMPLETED),
+    ]
+    # The duration covers the whole run, from the first attempt's start.
+    assert job.started_at == job.history[0].started_at
+
+
+async def test_many_concurrent_takers_make_exactly_one_takeover() -> None:
+    world = await died_mid_crediting()
+    world.expire_lease()
+    outcomes = await asyncio.gather(
+        *(world.start.execute() for _ in range(25)), *(world.sweep.execute() for _ in range(25))
+    )
+    resumed = [o for o in outcomes[:25] if o.kind is StartKind.RESUMED]
+    swept = [j for taken in outcomes[25:] for j in taken]
+    assert len(resumed) + len(swept) == 1
+    assert len(world.runner.pending) == 1
+    await world.runner.wait_idle()
+    assert world.users.wallets() == await reference_wallets()
+
+
+async def test_a_live_lease_is_left_alone_by_the_sweep() -> None:
+    world = build_world(population())
+    await world.start.execute()
+    assert await world.sweep.execute() == []
+    await world.runner.wait_idle()
+    world.expire_lease()
+    assert await world.sweep.execute() == []  # completed jobs are never taken over
+
+
+class PausingRewards(RewardRepository):
+    """Holds the worker right before the batch numbered `pause_at`: a stopped process."""
+
+    def __init__(self, inner: RewardRepository, pause_at: int) -> None:
+        self._inner, self._pause_at, self._calls = inner, pause_at, 0
+        self.paused, self.resume = asyncio.Event(), asyncio.Event()
+
+    async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
+        self._calls += 1
+        if self._calls == self._pause_at:
+            self.paused.set()
+            await self.resume.wait()
+        return await self._inner.record_pending(rewards)
+
+    async def settle(self, rewards: Sequence[Reward]) -> None:
+        await self._inner.settle(rewards)
+
+    async def for_period(self, period: Period, category: str) -> list[Reward]:
+        return await self._inner.for_period(period, category)
+
+
+class CountingWallet(Wallet):
+    def __init__(self, inner: Wallet) -> None:
+        self._inner, self.credited = inner, 0
+
+    async def credit(self, rewards: Sequence[Reward]) -> list[CreditResult]:
+        self.credited += len(rewards)
+        return await self._inner.credit(rewards)
+
+
+async def test_a_paused_worker_whose_lease_was_taken_over_stops_and_pays_no_one() -> None:
+    world = build_world(population())
+    rewards = PausingRewards(world.rewards, pause_at=3)
+    wallet_a = CountingWallet(world.users)
+    worker_a = ProcessMonthlyRewards(
+        world.jobs,
+        world.snapshots,
+        world.users,
+        CreditStep(rewards, wallet_a, world.clock),
+        world.clock,
+        RewardPolicy.default(),
+        world.terms,
+        world.batch_size,
+        FAST_RETRIES,
+    )
+    job = (await world.start.execute()).job
+    await world.runner.shutdown(0)  # worker A below runs the job instead
+    run_a = asyncio.create_task(worker_a.run(job))
+    await rewards.paused.wait()
+    paid_before_pause = wallet_a.credited
+    world.expire_lease()
+    assert [j.attempts for j in await world.sweep.execute()] == [2]
+    await world.runner.wait_idle()  # worker B finishes the month
+    finished = await world.status.execute()
+    assert finished.status is JobStatus.COMPLETED
+    rewards.resume.set()  # A wakes up and tries to go on
+    await run_a
+    assert wallet_a.credited == paid_before_pause  # A credited nobody after waking
+    assert world.users.wallets() == await reference_wallets()
+    after = await world.status.execute()
+    assert (after.status, after.attempts, after.results) == (
+        JobStatus.COMPLETED,
+        2,
+        finished.results,
+    )
+
+
+async def test_the_fence_refuses_a_worker_once_a_newer_attempt_is_claimed() -> None:
+    world = build_world(population())
+    job = (await world.start.execute()).job
+    keeper = LeaseKeeper(world.jobs, world.clock, world.terms, job)
+    await keeper.renew()
+    stored = await world.jobs.get(job.id)
+    assert stored is not None
+    assert await world.jobs.claim_next_attempt(stored, "worker-b", world.clock.now()) == 2
+    with pytest.raises(LeaseLost, match="superseded"):
+        await keeper.renew()
+    with pytest.raises(LeaseLost):
+        await keeper.confirm()
+    await world.runner.shutdown(0)
+
+
+async def test_heartbeats_renew_the_lease_while_the_worker_works() -> None:
+    world = build_world(population())
+    job = (await world.start.execute()).job
+    terms = LeaseTerms("worker-a", timedelta(seconds=0.03))
+    keeper = LeaseKeeper(world.jobs, world.clock, terms, job)
+    beating = asyncio.create_task(keeper.heartbeat())
+    await asyncio.sleep(0.1)
+    beating.cancel()
+    assert world.jobs.renewals >= 2
+    await world.runner.shutdown(0)
+
+
+async def test_transient_errors_are_retried_and_the_month_completes() -> None:
+    world = build_world(population(), plan=FaultPlan(crash_at=40, kind=Transient))
+    await world.start.execute()
+    await world.runner.wait_idle()
+    job = await world.status.execute()
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 1)
+    assert world.users.wallets() == await reference_wallets()
+
+
+class Outage(FaultPlan):
+    """Every credit fails with a transient error while `down`."""
+
+    down = True
+
+    def tick(self, label: str) -> None:
+        self.writes += 1
+        if self.down and label == "wallet.credit":
+            raise Transient("connection refused")
+
+
+async def test_an_outage_longer_than_the_retries_fails_the_job_then_a_retry_resumes() -> None:
+    plan = Outage()
+    world = build_world(population(), plan=plan)
+    await world.start.execute()
+    await world.runner.wait_idle()
+    job = await world.status.execute()
+    assert job.status is JobStatus.FAILED
+    assert job.error_message is not None
+    assert "stayed unavailable through 3 tries" in job.error_message
+    assert "connection refused" in job.error_message
+    plan.down = False  # the database is back
+    await world.retry.execute(12, 2024)
+    await world.runner.wait_idle()
+    job = await world.status.execute()
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2)
+    assert world.users.wallets() == await reference_wallets()
+
+
+async def test_a_shutdown_mid_job_gives_the_lease_back_for_an_immediate_takeover() -> None:
+    world = build_world(population())
+    rewards = PausingRewards(world.rewards, pause_at=2)
+    worker = ProcessMonthlyRewards(
+        world.jobs,
+        world.snapshots,
+        world.users,
+        CreditStep(rewards, world.users, world.clock),
+        world.clock,
+        RewardPolicy.default(),
+        world.terms,
+        world.batch_size,
+    )
+    job = (await world.start.execute()).job
+    await world.runner.shutdown(0)
+    running = asyncio.create_task(worker.run(job))
+    await rewards.paused.wait()
+    running.cancel()  # what the runner does when the grace period of a shutdown runs out
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    job = await world.status.execute()
+    assert job.status is JobStatus.PROCESSING
+    assert job.history[-1].outcome is AttemptOutcome.INTERRUPTED
+    assert [j.attempts for j in await world.sweep.execute()] == [2]  # no clock change needed
+    await world.runner.wait_idle()
+    assert world.users.wallets() == await reference_wallets()
