@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.ports.clock import Clock
-from application.ports.job_repository import JobRepository
+from application.ports.job_repository import AttemptClaim, JobRepository
 from application.ports.participant_source import ParticipantSource
 from application.ports.reward_repository import RewardRepository
 from application.ports.snapshot_repository import SnapshotRepository
@@ -76,6 +76,7 @@ class InMemoryJobRepository(JobRepository):
         self.jobs: dict[str, MonthlyRewardJob] = {}
         self.attempts: set[tuple[str, int]] = set()
         self.renewals = 0
+        self.claims: dict[tuple[str, int], AttemptClaim] = {}
         self._ids = itertools.count(1)
         self._plan = plan or FaultPlan()
 
@@ -88,16 +89,17 @@ class InMemoryJobRepository(JobRepository):
         self.jobs[job.id] = _copy(job)
         self._plan.tick("jobs.create")
 
-    async def claim_next_attempt(
-        self, job: MonthlyRewardJob, owner: str, now: datetime
-    ) -> int | None:
-        claimed = [n for (job_id, n) in self.attempts if job_id == job.id]
-        attempt = max([job.attempts, *claimed]) + 1
-        if (job.id, attempt) in self.attempts:
-            return None
-        self.attempts.add((job.id, attempt))
+    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
+        if (job_id, attempt) in self.attempts:
+            return False
+        self.attempts.add((job_id, attempt))
+        self.claims[(job_id, attempt)] = AttemptClaim(attempt, owner, now)
         self._plan.tick("jobs.claim_attempt")
-        return attempt
+        return True
+
+    async def newest_claim(self, job_id: str) -> AttemptClaim | None:
+        mine = [c for (j, _), c in self.claims.items() if j == job_id]
+        return max(mine, key=lambda c: c.attempt, default=None)
 
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
         job = self.jobs.get(job_id)

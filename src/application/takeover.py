@@ -5,6 +5,7 @@ unique-index insert, atomic on MongoDB and FerretDB alike."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
@@ -30,7 +31,7 @@ class TakeOver:
         now = self._clock.now()
         if not job.lease_expired(now):
             return None
-        epoch = await self._jobs.claim_next_attempt(job, self._terms.owner, now)
+        epoch = await self._claim(job, now)
         if epoch is None:
             return None
         previous = job.lease.owner if job.lease else "an unknown worker"
@@ -45,3 +46,16 @@ class TakeOver:
         )
         self._launcher.launch(job, "takeover")
         return job
+
+    async def _claim(self, job: MonthlyRewardJob, now: datetime) -> int | None:
+        owner = self._terms.owner
+        if await self._jobs.claim_attempt(job.id, job.attempts + 1, owner, now):
+            return job.attempts + 1
+        # Taken: usually by a concurrent taker, who now runs the job. The job document lags the
+        # claims for longer only when that taker never wrote it (it died at once, or on FerretDB
+        # an interleaved stale write undid it): after a whole lease without a word, claim past.
+        newest = await self._jobs.newest_claim(job.id)
+        if newest is None or newest.claimed_at + self._terms.duration > now:
+            return None
+        epoch = newest.attempt + 1
+        return epoch if await self._jobs.claim_attempt(job.id, epoch, owner, now) else None

@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,14 +9,19 @@ from domain.period import Period
 from infrastructure.mongo.job_repository import BeanieJobRepository
 
 T0 = datetime(2025, 1, 1, 0, 5, 5, 123000, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+def start(repo: BeanieJobRepository, period: Period) -> MonthlyRewardJob:
+    return MonthlyRewardJob.start(repo.new_id(), period, T0, "worker-a", LEASE)
 
 
 async def test_the_unique_index_is_the_months_lock(db) -> None:  # type: ignore[no-untyped-def]
     repo = BeanieJobRepository()
-    first = MonthlyRewardJob.start(repo.new_id(), Period(2024, 12), T0)
+    first = start(repo, Period(2024, 12))
     await repo.create(first)
     with pytest.raises(JobAlreadyExists):
-        await repo.create(MonthlyRewardJob.start(repo.new_id(), Period(2024, 12), T0))
+        await repo.create(start(repo, Period(2024, 12)))
     assert await db["monthlyrewardjobs"].count_documents({}) == 1
     found = await repo.find(Period(2024, 12))
     assert found is not None and found.id == first.id and found.started_at == T0
@@ -23,7 +29,7 @@ async def test_the_unique_index_is_the_months_lock(db) -> None:  # type: ignore[
 
 async def test_a_job_round_trips_with_results_and_progress(db) -> None:  # type: ignore[no-untyped-def]
     repo = BeanieJobRepository()
-    job = MonthlyRewardJob.start(repo.new_id(), Period(2024, 12), T0)
+    job = start(repo, Period(2024, 12))
     await repo.create(job)
     job.progress.phase = Phase.CREDITING
     await repo.save_progress(job)
@@ -47,16 +53,51 @@ async def test_a_job_round_trips_with_results_and_progress(db) -> None:  # type:
 async def test_recent_jobs_are_newest_month_first(db) -> None:  # type: ignore[no-untyped-def]
     repo = BeanieJobRepository()
     for year, month in [(2024, 11), (2025, 2), (2024, 12), (2025, 1)]:
-        await repo.create(MonthlyRewardJob.start(repo.new_id(), Period(year, month), T0))
+        await repo.create(start(repo, Period(year, month)))
     assert [j.period.key for j in await repo.recent(3)] == ["2025-02", "2025-01", "2024-12"]
     latest = await repo.latest()
     assert latest is not None and latest.period == Period(2025, 2)
 
 
-async def test_an_attempt_is_claimed_once_and_unknown_ids_are_none(db) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_ids_are_none(db) -> None:  # type: ignore[no-untyped-def]
     repo = BeanieJobRepository()
-    assert await repo.claim_attempt("abc", 2, T0) is True
-    assert await repo.claim_attempt("abc", 2, T0) is False
-    assert await repo.claim_attempt("abc", 3, T0) is True
     assert await repo.get("not-an-object-id") is None
     assert await repo.get(repo.new_id()) is None
+
+
+async def test_each_attempt_is_claimed_once_and_fences_older_writers(db) -> None:  # type: ignore[no-untyped-def]
+    repo = BeanieJobRepository()
+    job = start(repo, Period(2024, 12))
+    await repo.create(job)
+    stale = await repo.get(job.id)
+    assert stale is not None
+    later = T0 + 2 * LEASE
+    assert await repo.claim_attempt(job.id, 2, "worker-b", later) is True
+    assert await repo.claim_attempt(job.id, 2, "worker-c", later) is False
+    assert await repo.claim_attempt(job.id, 3, "worker-c", later) is True
+    newest = await repo.newest_claim(job.id)
+    assert newest is not None and (newest.attempt, newest.owner) == (3, "worker-c")
+    # Worker A (attempt 1) is superseded: its renewal is refused by the claims alone.
+    assert await repo.renew_lease(stale) is False
+    job.take_over(3, "worker-c", later, LEASE)
+    assert await repo.save(job) is True
+    # The job document now carries attempt 3: attempt 1's writes are refused.
+    stale.progress.phase = Phase.CREDITING
+    assert await repo.save_progress(stale) is False
+    assert await repo.save(stale) is False
+    stored = await repo.get(job.id)
+    assert stored is not None
+    assert (stored.attempts, stored.progress.phase) == (3, Phase.QUEUED)
+    assert stored.lease is not None and stored.lease.owner == "worker-c"
+    assert [(a.number, a.owner) for a in stored.history] == [(1, "worker-a"), (3, "worker-c")]
+    job.renew(later + LEASE / 2, LEASE)
+    assert await repo.renew_lease(job) is True
+    assert [j.id for j in await repo.processing()] == [job.id]
+
+
+async def test_concurrent_claims_of_one_attempt_have_exactly_one_winner(db) -> None:  # type: ignore[no-untyped-def]
+    repo = BeanieJobRepository()
+    job = start(repo, Period(2024, 12))
+    await repo.create(job)
+    claims = await asyncio.gather(*(repo.claim_attempt(job.id, 2, f"w{i}", T0) for i in range(20)))
+    assert claims.count(True) == 1

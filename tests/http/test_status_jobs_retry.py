@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -20,7 +20,9 @@ async def run_month(client: AsyncTestClient, container: Container, month: int, y
 
 async def failed_job(container: Container, period: Period) -> MonthlyRewardJob:
     jobs = container.jobs()
-    job = MonthlyRewardJob.start(jobs.new_id(), period, datetime(2025, 1, 1, tzinfo=UTC))
+    job = MonthlyRewardJob.start(
+        jobs.new_id(), period, datetime(2025, 1, 1, tzinfo=UTC), "gone:1", timedelta(seconds=60)
+    )
     await jobs.create(job)
     job.fail(
         "connection reset by peer",
@@ -97,9 +99,12 @@ async def test_retry_needs_an_admin_key_and_only_takes_failed_jobs(
     await run_month(client, container, 12, 2024)
     body = {"month": 12, "year": 2024}
     assert (await client.post(f"{BASE}/retry", headers=SCHEDULER, json=body)).status_code == 401
+    before = (await client.get(f"{BASE}/status", headers=SCHEDULER)).json()["data"]
     refused = await client.post(f"{BASE}/retry", headers=ADMIN, json=body)
     assert refused.status_code == 409
     assert "only a failed job can be retried" in refused.json()["message"]
+    after = (await client.get(f"{BASE}/status", headers=SCHEDULER)).json()["data"]
+    assert after == before  # refused, and nothing changed
     missing = await client.post(f"{BASE}/retry", headers=ADMIN, json={"month": 1, "year": 2024})
     assert missing.status_code == 404
 
@@ -122,6 +127,33 @@ async def test_a_failed_month_is_reported_and_resumed_by_retry(
     assert status["status"] == "completed"
     assert status["results"]["totalRewardsAwarded"] == 10
     assert status["errorMessage"] is None
+    assert status["health"] == "finished"
+    history = [(a["attempt"], a["kind"], a["outcome"]) for a in status["attemptHistory"]]
+    assert history == [(1, "start", "failed"), (2, "retry", "completed")]
+    assert status["attemptHistory"][0]["errorMessage"] == "connection reset by peer"
+    assert status["lease"]["owner"] != "gone:1"
+
+
+async def test_a_trigger_resumes_a_month_whose_worker_died(
+    client: AsyncTestClient, container: Container
+) -> None:  # type: ignore[type-arg]
+    await seed_users(container.users(), 8, 2, seed=6)
+    jobs = container.jobs()
+    dead = MonthlyRewardJob.start(
+        jobs.new_id(), Period(2024, 12), datetime(2025, 1, 1, tzinfo=UTC), "gone:1", timedelta(1)
+    )
+    await jobs.create(dead)  # its worker died long ago: the lease expired on 2 January 2025
+    status = (await client.get(f"{BASE}/status", headers=SCHEDULER)).json()["data"]
+    assert (status["status"], status["health"]) == ("processing", "orphaned")
+    assert status["lease"]["owner"] == "gone:1"
+    answer = await client.post(BASE, headers=SCHEDULER, json={"month": 12, "year": 2024})
+    assert answer.status_code == 200
+    assert "resumed" in answer.json()["message"]
+    assert answer.json()["data"]["attempt"] == 2
+    status = await wait_until_finished(client, 12, 2024)
+    assert (status["status"], status["results"]["totalRewardsAwarded"]) == ("completed", 10)
+    outcomes = [(a["owner"], a["outcome"]) for a in status["attemptHistory"]]
+    assert outcomes[0] == ("gone:1", "lease_expired") and outcomes[1][1] == "completed"
 
 
 @pytest.mark.parametrize("path", ["/health", "/schema/openapi.json"])

@@ -154,9 +154,7 @@ async def test_the_fence_refuses_a_worker_once_a_newer_attempt_is_claimed() -> N
     job = (await world.start.execute()).job
     keeper = LeaseKeeper(world.jobs, world.clock, world.terms, job)
     await keeper.renew()
-    stored = await world.jobs.get(job.id)
-    assert stored is not None
-    assert await world.jobs.claim_next_attempt(stored, "worker-b", world.clock.now()) == 2
+    assert await world.jobs.claim_attempt(job.id, 2, "worker-b", world.clock.now())
     with pytest.raises(LeaseLost, match="superseded"):
         await keeper.renew()
     with pytest.raises(LeaseLost):
@@ -239,4 +237,17 @@ async def test_a_shutdown_mid_job_gives_the_lease_back_for_an_immediate_takeover
     assert job.history[-1].outcome is AttemptOutcome.INTERRUPTED
     assert [j.attempts for j in await world.sweep.execute()] == [2]  # no clock change needed
     await world.runner.wait_idle()
+    assert world.users.wallets() == await reference_wallets()
+
+
+async def test_a_claim_whose_taker_never_wrote_the_job_is_passed_after_a_lease() -> None:
+    world = await died_mid_crediting()
+    world.expire_lease()
+    # A taker claimed attempt 2 and died before writing it to the job.
+    assert await world.jobs.claim_attempt("000000000000000000000001", 2, "ghost", world.clock.now())
+    assert await world.sweep.execute() == []  # a fresh claim: its taker may be at work
+    world.expire_lease()
+    assert [j.attempts for j in await world.sweep.execute()] == [3]
+    await world.runner.wait_idle()
+    assert (await world.status.execute()).status is JobStatus.COMPLETED
     assert world.users.wallets() == await reference_wallets()

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.job import MonthlyRewardJob
 from domain.period import Period
+
+
+@dataclass(frozen=True)
+class AttemptClaim:
+    attempt: int
+    owner: str | None
+    claimed_at: datetime
 
 
 class JobRepository(abc.ABC):
@@ -20,12 +28,12 @@ class JobRepository(abc.ABC):
         MongoDB-compatible server: a unique-index insert)."""
 
     @abc.abstractmethod
-    async def claim_next_attempt(
-        self, job: MonthlyRewardJob, owner: str, now: datetime
-    ) -> int | None:
-        """Claims the attempt after the newest one claimed (or after `job.attempts`) by a unique
-        insert, so exactly one of many concurrent callers wins; returns its number, or None when
-        another caller got there first."""
+    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
+        """Claims attempt number `attempt` of a job by a unique insert: exactly one of many
+        concurrent callers gets True. Claims are never removed: they are the fencing epochs."""
+
+    @abc.abstractmethod
+    async def newest_claim(self, job_id: str) -> AttemptClaim | None: ...
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> MonthlyRewardJob | None: ...

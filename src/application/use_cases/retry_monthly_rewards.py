@@ -44,8 +44,8 @@ class RetryMonthlyRewards:
         job.ensure_retryable()
         now = self._clock.now()
         # Two operators retrying at once both see `failed`; the unique attempt claim lets one win.
-        epoch = await self._jobs.claim_next_attempt(job, self._terms.owner, now)
-        if epoch is None:
+        epoch = job.attempts + 1
+        if not await self._jobs.claim_attempt(job.id, epoch, self._terms.owner, now):
             raise JobNotRetryable(f"a retry of the job for {period} is already underway")
         job.retry(epoch, self._terms.owner, now, self._terms.duration)
         if not await self._jobs.save(job):

@@ -11,13 +11,13 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
-from application.ports.job_repository import JobRepository
+from application.ports.job_repository import AttemptClaim, JobRepository
 from application.records import lease_to_dict, progress_to_dict, results_to_dict
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from infrastructure.mongo.documents import JobAttemptDocument, JobDocument
-from infrastructure.mongo.mappers import job_fields, job_from_document, job_to_document
+from infrastructure.mongo.mappers import aware, job_fields, job_from_document, job_to_document
 
 _NEWEST_FIRST = [("year", SortDirection.DESCENDING), ("month", SortDirection.DESCENDING)]
 
@@ -36,19 +36,10 @@ class BeanieJobRepository(JobRepository):
         except DuplicateKeyError as exc:
             raise JobAlreadyExists(f"a job for {job.period} exists already") from exc
 
-    async def claim_next_attempt(
-        self, job: MonthlyRewardJob, owner: str, now: datetime
-    ) -> int | None:
-        newest = (
-            await JobAttemptDocument.find({"jobId": job.id})
-            .sort([("attempt", SortDirection.DESCENDING)])
-            .limit(1)
-            .to_list()
-        )
-        attempt = max(job.attempts, newest[0].attempt if newest else 0) + 1
+    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
         claim = JobAttemptDocument(
-            id=_claim_id(job.id, attempt),
-            jobId=job.id,
+            id=_claim_id(job_id, attempt),
+            jobId=job_id,
             attempt=attempt,
             claimedAt=now,
             claimedBy=owner,
@@ -56,8 +47,22 @@ class BeanieJobRepository(JobRepository):
         try:
             await claim.insert()
         except DuplicateKeyError:
+            return False
+        return True
+
+    async def newest_claim(self, job_id: str) -> AttemptClaim | None:
+        newest = (
+            await JobAttemptDocument.find({"jobId": job_id})
+            .sort([("attempt", SortDirection.DESCENDING)])
+            .limit(1)
+            .to_list()
+        )
+        if not newest:
             return None
-        return attempt
+        claim = newest[0]
+        return AttemptClaim(
+            claim.attempt, claim.claimedBy, aware(claim.claimedAt) or claim.claimedAt
+        )
 
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
         try:
