@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test lint
+.PHONY: venv demo serve test faults bench lint
 
 venv: $(STAMP)
 
@@ -30,6 +30,16 @@ test: venv
 		echo "warning: could not build the FerretDB test server; integration tests will skip" >&2; \
 	fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite alone (SIGKILL, outage, races); part of `make test` too.
+faults: venv
+	tools/test-server --build
+	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
+
+# Benchmarks (issue 4): JSON on stdout. BENCH_ARGS="--million" adds the 1M-user run.
+bench: venv
+	tools/test-server --build
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests migrations

@@ -14,7 +14,13 @@ from tests.support.real_server import (
     start_real_server,
 )
 
-_LAYERS = {"unit": "unit", "adapters": "adapter", "http": "http", "integration": "integration"}
+_LAYERS = {
+    "unit": ("unit",),
+    "adapters": ("adapter",),
+    "http": ("http",),
+    "integration": ("integration",),
+    "faults": ("faults", "integration"),
+}
 _IN_CI = os.environ.get("CI", "").lower() == "true"
 _integration_passed = 0
 
@@ -22,9 +28,10 @@ _integration_passed = 0
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).parts
-        for folder, marker in _LAYERS.items():
+        for folder, markers in _LAYERS.items():
             if folder in parts:
-                item.add_marker(marker)
+                for marker in markers:
+                    item.add_marker(marker)
         # Adapter tests parametrised over backends: the real-server half is an integration test.
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "real" in callspec.params.values():

@@ -6,7 +6,8 @@ Order matters and is what makes a crash anywhere harmless:
    wallet that already holds the reward's key (a rerun after a crash here pays nothing more);
 3. the record is settled `awarded` (or `failed` with the reason), naming the attempt that paid.
 
-The fence runs between 1 and 2: a worker whose lease was taken over stops before it credits.
+The fence runs before 2 and before 3: a worker whose lease was taken over stops before it
+credits, and leaves the settling of what it credited to the attempt that superseded it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class CreditStep:
                     reason = _FAILURE_REASONS[result.outcome]
                     detail = f"{reason}: {result.reason}" if result.reason else reason
                     settled[reward.key] = reward.failed(detail)
+            if fence is not None:
+                await fence()
             await self._rewards.settle(list(settled.values()))
         outcome = BatchOutcome()
         for reward in stored:

@@ -715,6 +715,22 @@ class RealServer:
             guard.release()
         self.url = ""
 
+    def kill_frontend(self) -> None:
+        """SIGKILL the MongoDB-wire server (FerretDB) only; its storage stays: an outage."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def restart_frontend(self) -> None:
+        """Start FerretDB again on the same port and storage after :meth:`kill_frontend`."""
+        if self._proc is not None or not self.url:
+            raise RealServerError("restart_frontend needs a started server whose frontend is down")
+        port = int(self.url.rstrip("/").rsplit(":", 1)[1])
+        binary = self._binary or binary_path(build=False)
+        if binary is None or not self._spawn(binary, port):
+            raise RealServerError(f"FerretDB did not come back:\n{self._log_tail()}")
+
     def __enter__(self) -> str:
         return self.start()
 
