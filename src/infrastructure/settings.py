@@ -7,7 +7,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,7 +71,7 @@ class Settings:
             debug=_flag(env.get("REWARDS_DEBUG", "")),
             lease_seconds=_seconds(env, "REWARDS_LEASE_SECONDS", 60.0),
             stall_seconds=_seconds(env, "REWARDS_STALL_SECONDS", 300.0),
-            sweep_seconds=_seconds(env, "REWARDS_SWEEP_SECONDS", None),
+            sweep_seconds=_optional_seconds(env, "REWARDS_SWEEP_SECONDS"),
             retry_tries=_positive_int("REWARDS_RETRY_TRIES", env.get("REWARDS_RETRY_TRIES", "6")),
             retry_first_delay=_seconds(env, "REWARDS_RETRY_FIRST_DELAY", 0.5),
             retry_max_delay=_seconds(env, "REWARDS_RETRY_MAX_DELAY", 8.0),
@@ -85,10 +84,15 @@ def _flag(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _seconds(env: Mapping[str, str], variable: str, default: float | None) -> Any:
+def _seconds(env: Mapping[str, str], variable: str, default: float) -> float:
+    seconds = _optional_seconds(env, variable)
+    return default if seconds is None else seconds
+
+
+def _optional_seconds(env: Mapping[str, str], variable: str) -> float | None:
     raw = env.get(variable, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = float(raw)
     except ValueError:

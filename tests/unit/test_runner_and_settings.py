@@ -86,6 +86,27 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     assert Settings.from_env({}).embedded
 
 
+def test_lease_retry_and_write_safety_settings() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.lease_seconds, defaults.sweep_interval, defaults.stall_seconds) == (
+        60.0,
+        30.0,
+        300.0,
+    )
+    assert (defaults.write_concern, defaults.write_journal) == ("majority", True)
+    tuned = Settings.from_env(
+        {
+            "REWARDS_LEASE_SECONDS": "2.5",
+            "REWARDS_SWEEP_SECONDS": "0.5",
+            "REWARDS_RETRY_TRIES": "3",
+            "REWARDS_WRITE_CONCERN": "2",
+            "REWARDS_WRITE_JOURNAL": "false",
+        }
+    )
+    assert (tuned.lease_seconds, tuned.sweep_interval, tuned.retry_tries) == (2.5, 0.5, 3)
+    assert (tuned.write_concern, tuned.write_journal) == (2, False)
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
@@ -93,6 +114,11 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
         ({"REWARDS_BATCH_SIZE": "0"}, "REWARDS_BATCH_SIZE"),
         ({"REWARDS_UPDATE_CHUNK": "many"}, "REWARDS_UPDATE_CHUNK"),
         ({"REWARDS_POLICY_FILE": "/nonexistent/policy.json"}, "REWARDS_POLICY_FILE"),
+        ({"REWARDS_LEASE_SECONDS": "0"}, "REWARDS_LEASE_SECONDS"),
+        ({"REWARDS_LEASE_SECONDS": "soon"}, "REWARDS_LEASE_SECONDS"),
+        ({"REWARDS_SWEEP_SECONDS": "inf"}, "REWARDS_SWEEP_SECONDS"),
+        ({"REWARDS_RETRY_TRIES": "0"}, "REWARDS_RETRY_TRIES"),
+        ({"REWARDS_WRITE_CONCERN": "0"}, "REWARDS_WRITE_CONCERN"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None:
