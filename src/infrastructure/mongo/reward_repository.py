@@ -10,7 +10,7 @@ from pymongo.errors import BulkWriteError
 from application.ports.reward_repository import RewardRepository
 from domain.period import Period
 from domain.reward import Reward
-from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update, find_by_ids
 from infrastructure.mongo.documents import RewardDocument
 from infrastructure.mongo.mappers import reward_from_raw, reward_to_raw
 from infrastructure.mongo.snapshot_repository import DUPLICATE_KEY
@@ -35,8 +35,7 @@ class BeanieRewardRepository(RewardRepository):
                 raise
             taken = {rewards[e["index"]].key for e in errors}
         stored = {
-            raw["_id"]: reward_from_raw(raw)
-            async for raw in collection.find({"_id": {"$in": sorted(taken)}})
+            raw["_id"]: reward_from_raw(raw) for raw in await find_by_ids(collection, sorted(taken))
         }
         return [stored.get(r.key, r) if r.key in taken else r for r in rewards]
 

@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
-from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update, find_by_ids
 from infrastructure.mongo.mappers import badge_to_raw, user_id_to_db
 
 KEYS_FIELD = "monthlyRewardKeys"
@@ -48,17 +48,24 @@ class MongoWallet(Wallet):
         self._users = users
         self._chunk = update_chunk
 
-    async def _bulk(self, operations: list[UpdateOne], ordered: bool = False) -> int:
+    async def _bulk(self, operations: list[UpdateOne], ordered: bool = False) -> list[int]:
         return await bulk_update(self._users, operations, ordered=ordered, chunk=self._chunk)
 
     async def credit(self, rewards: Sequence[Reward]) -> list[CreditResult]:
         if not rewards:
             return []
-        if await self._bulk([credit_operation(r) for r in rewards]) == len(rewards):
-            return [CreditResult(CreditOutcome.CREDITED)] * len(rewards)
-        # Rare path: a rerun, a missing user, or a wallet with null fields. Find out which.
-        outcomes = await self._resolve(list(rewards))
-        return [outcomes[r.key] for r in rewards]
+        matched = await self._bulk([credit_operation(r) for r in rewards])
+        # A chunk whose every wallet matched is settled; the others hold a rerun's wallet, a
+        # missing user or null fields. Only those chunks are read to find out which.
+        short = [
+            reward
+            for index, count in enumerate(matched)
+            if count < len(chunk := rewards[index * self._chunk : (index + 1) * self._chunk])
+            for reward in chunk
+        ]
+        outcomes = await self._resolve(short) if short else {}
+        credited = CreditResult(CreditOutcome.CREDITED)
+        return [outcomes.get(r.key, credited) for r in rewards]
 
     async def _resolve(self, unresolved: list[Reward]) -> dict[str, CreditResult]:
         outcomes: dict[str, CreditResult] = {}
@@ -92,11 +99,12 @@ class MongoWallet(Wallet):
         return outcomes
 
     async def _read(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
-        cursor = self._users.find(
-            {"_id": {"$in": [user_id_to_db(u) for u in user_ids]}},
+        docs = await find_by_ids(
+            self._users,
+            [user_id_to_db(u) for u in user_ids],
             {KEYS_FIELD: 1, "badges": 1, "rewards": 1},
         )
-        return {str(doc["_id"]): doc async for doc in cursor}
+        return {str(doc["_id"]): doc for doc in docs}
 
 
 def _unfixable(doc: dict[str, Any]) -> str | None:
