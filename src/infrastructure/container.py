@@ -19,6 +19,7 @@ from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
+from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
 from infrastructure.mongo.client import database, open_client, prepare_database
@@ -58,7 +59,7 @@ class Container(containers.DeclarativeContainer):
     lease_terms = providers.Singleton(_lease_terms, settings=settings, owner=owner)
     retry_policy = providers.Singleton(_retry_policy, settings=settings)
 
-    jobs = providers.Singleton(BeanieJobRepository)
+    jobs = providers.Singleton(CompletedJobCache, inner=providers.Singleton(BeanieJobRepository))
     snapshots = providers.Singleton(BeanieSnapshotRepository)
     update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
     rewards = providers.Singleton(BeanieRewardRepository, update_chunk=update_chunk)

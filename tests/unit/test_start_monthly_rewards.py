@@ -1,12 +1,15 @@
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.fakes import InMemoryJobRepository
 from tests.unit.conftest import World
 
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import InvalidPeriod, PeriodNotEnded
-from domain.job import JobStatus
+from domain.job import JobResults, JobStatus, MonthlyRewardJob
 from domain.period import Period
+from infrastructure.cached_jobs import CompletedJobCache
 
 
 async def test_first_trigger_takes_the_lock_and_defers_the_work(world: World) -> None:
@@ -55,3 +58,28 @@ async def test_an_explicit_period_is_validated_before_anything_is_written(world:
         await world.start.execute(12, None)
     assert world.jobs.jobs == {}
     assert (await world.start.execute("11", "2024")).job.period == Period(2024, 11)
+
+
+async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -> None:
+    class Counting(InMemoryJobRepository):
+        finds = 0
+
+        async def find(self, period: Period) -> MonthlyRewardJob | None:
+            self.finds += 1
+            return await super().find(period)
+
+    inner = Counting()
+    jobs = CompletedJobCache(inner)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
+    await jobs.create(job)
+    for _ in range(3):  # processing: every read goes to storage
+        found = await jobs.find(Period(2024, 12))
+        assert found is not None and found.status is JobStatus.PROCESSING
+    assert inner.finds == 3
+    job.complete(JobResults(), start + timedelta(seconds=5))
+    await jobs.save(job)
+    for _ in range(3):  # completed: read once, then from memory
+        found = await jobs.find(Period(2024, 12))
+        assert found is not None and found.status is JobStatus.COMPLETED
+    assert inner.finds == 4

@@ -67,18 +67,25 @@ class StartMonthlyRewards:
 
     async def execute(self, month: object = None, year: object = None) -> StartOutcome:
         period = requested_period(month, year, self._clock, self._tz)
+        # The scheduler re-fires: most triggers find the month's job, so look before locking.
+        existing = await self._jobs.find(period)
+        if existing is not None:
+            return await self._answer_existing(existing)
         job = MonthlyRewardJob.start(
             self._jobs.new_id(), period, self._clock.now(), self._terms.owner, self._terms.duration
         )
         try:
             await self._jobs.create(job)
-        except JobAlreadyExists:
+        except JobAlreadyExists:  # another trigger took the lock since we looked
             existing = await self._jobs.find(period)
-            if existing is None:  # the holder vanished between our insert and read: say so
+            if existing is None:  # the holder vanished between its insert and our read: say so
                 raise
-            resumed = await self._takeover.attempt(existing)
-            if resumed is not None:
-                return StartOutcome(StartKind.RESUMED, resumed)
-            return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
+            return await self._answer_existing(existing)
         self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)
+
+    async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:
+        resumed = await self._takeover.attempt(existing)
+        if resumed is not None:
+            return StartOutcome(StartKind.RESUMED, resumed)
+        return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
