@@ -24,7 +24,7 @@ from domain.errors import InvalidJobTransition, JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from domain.ranking import Category, Participant, RankedEntry
-from domain.reward import Reward
+from domain.reward import Reward, RewardStatus
 from domain.snapshot import RankingSnapshot, SnapshotStatus
 
 
@@ -198,19 +198,17 @@ class InMemoryRewardRepository(RewardRepository):
         self.rewards: dict[str, Reward] = {}
         self._plan = plan or FaultPlan()
 
-    async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
-        stored = []
+    async def record(self, rewards: Sequence[Reward]) -> None:
         for reward in rewards:
-            if reward.key not in self.rewards:
+            stored = self.rewards.get(reward.key)
+            if stored is None:
                 self.rewards[reward.key] = reward
                 self._plan.tick("rewards.insert")
-            stored.append(self.rewards[reward.key])
-        return stored
-
-    async def settle(self, rewards: Sequence[Reward]) -> None:
-        for reward in rewards:
-            self.rewards[reward.key] = reward
-            self._plan.tick("rewards.settle")
+            elif (
+                stored.status is not RewardStatus.AWARDED and reward.status is RewardStatus.AWARDED
+            ):
+                self.rewards[reward.key] = reward
+                self._plan.tick("rewards.upgrade")
 
     async def for_period(self, period: Period, category: str) -> list[Reward]:
         return [r for r in self.rewards.values() if r.period == period and r.category == category]

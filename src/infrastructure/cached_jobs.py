@@ -8,6 +8,7 @@ completed is read fresh every time, so takeovers, retries and progress are never
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from datetime import datetime
 
@@ -26,7 +27,7 @@ class CompletedJobCache(JobRepository):
 
     def _remember(self, job: MonthlyRewardJob | None) -> MonthlyRewardJob | None:
         if job is not None and job.status is JobStatus.COMPLETED:
-            self._completed[job.period] = job
+            self._completed[job.period] = copy.deepcopy(job)
             self._completed.move_to_end(job.period)
             while len(self._completed) > self._size:
                 self._completed.popitem(last=False)
@@ -34,9 +35,10 @@ class CompletedJobCache(JobRepository):
 
     async def find(self, period: Period) -> MonthlyRewardJob | None:
         cached = self._completed.get(period)
-        if cached is not None:
-            return cached
-        return self._remember(await self._inner.find(period))
+        if cached is None:
+            cached = self._remember(await self._inner.find(period))
+        # A copy, as a database read gives: a caller may change its job (the domain is mutable).
+        return copy.deepcopy(cached)
 
     # Everything else goes straight through.
 

@@ -53,31 +53,28 @@ def reward(rank: int) -> Reward:
     )
 
 
-async def test_recording_twice_returns_what_was_stored_first(db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_record_is_written_once_and_only_a_failure_later_paid_changes(db) -> None:  # type: ignore[no-untyped-def]
     repo = BeanieRewardRepository()
-    first = [reward(1), reward(2)]
-    assert await repo.record_pending(first) == first
-    await repo.settle([first[0].awarded(T0)])
-    again = await repo.record_pending([reward(1), reward(2), reward(3)])
-    assert [r.status for r in again] == [
-        RewardStatus.AWARDED,
-        RewardStatus.PENDING,
-        RewardStatus.PENDING,
-    ]
-    assert again[0].awarded_at == T0
+    await repo.record([reward(1).awarded(T0, 1), reward(2).failed("user no longer exists")])
+    later = T0.replace(hour=3)
+    # A resumed batch records the same rewards again: the first stays, the paid failure changes.
+    await repo.record(
+        [reward(1).awarded(later, 2), reward(2).awarded(later, 2), reward(3).awarded(later, 2)]
+    )
     assert await db["monthlyrewards"].count_documents({}) == 3
     stored = sorted(await repo.for_period(P, "students"), key=lambda r: r.rank)
-    assert [(r.rank, r.tier, r.coins) for r in stored] == [
-        (1, "CHAMPION", 1000),
-        (2, "ELITE", 500),
-        (3, "ELITE", 500),
+    assert [(r.rank, r.tier, r.coins, r.status, r.paid_by_attempt) for r in stored] == [
+        (1, "CHAMPION", 1000, RewardStatus.AWARDED, 1),
+        (2, "ELITE", 500, RewardStatus.AWARDED, 2),
+        (3, "ELITE", 500, RewardStatus.AWARDED, 2),
     ]
+    assert stored[0].awarded_at == T0 and stored[1].failure_reason is None
 
 
 async def test_one_reward_per_user_month_and_category_is_enforced_by_index(db) -> None:  # type: ignore[no-untyped-def]
     from pymongo.errors import DuplicateKeyError
 
-    await BeanieRewardRepository().record_pending([reward(1)])
+    await BeanieRewardRepository().record([reward(1).awarded(T0)])
     raw = await db["monthlyrewards"].find_one({})
     raw["_id"] = "another-id"
     with pytest.raises(DuplicateKeyError):

@@ -99,20 +99,27 @@ async def test_sigkill_at_five_points_then_takeover_finishes_the_month(
         ("at the teachers' snapshot", (2, 1, 0)),
         ("just before completion (the last batch in flight)", (2, 2, last_batch)),
     ]
-    instance = deployment.start_instance()
+    # Two instances on one database, as behind a load balancer; the one holding the lease is
+    # killed each time, the other one's periodic sweep takes over, and a replacement starts.
+    live = [deployment.start_instance(), deployment.start_instance()]
     started = time.monotonic()
-    assert (await post(instance.base)).json()["data"]["status"] == "processing"
+    assert (await post(live[0].base)).json()["data"]["status"] == "processing"
     killed_at = []
     for label, target in kill_points:
         doc = await wait_for(
             deployment, f"at {label}", lambda d, t=target: finished(d) or position(d) >= t, 300
         )
         assert not finished(doc), f"the job finished before the kill {label}"
-        instance.kill()
+        holder = next(i for i in live if f":{i.process.pid}:" in doc["lease"]["owner"])
+        holder.kill()
+        live.remove(holder)
         killed_at.append(f"{label}: {where(doc)}")
         attempts = doc["attempts"]
-        instance = deployment.start_instance()  # its start-up sweep takes over once the lease ends
-        await wait_for(deployment, "taken over", lambda d, a=attempts: d["attempts"] > a, 60)
+        taken = await wait_for(
+            deployment, "taken over", lambda d, a=attempts: d["attempts"] > a, 60
+        )
+        assert f":{live[0].process.pid}:" in taken["lease"]["owner"]  # the survivor took over
+        live.append(deployment.start_instance())
     doc = await wait_for(deployment, "finished", finished, 600)
     elapsed = time.monotonic() - started
     assert doc["status"] == "completed", deployment.logs()

@@ -83,21 +83,18 @@ async def test_a_live_lease_is_left_alone_by_the_sweep() -> None:
 
 
 class PausingRewards(RewardRepository):
-    """Holds the worker right before the batch numbered `pause_at`: a stopped process."""
+    """Holds the worker just before it records batch number `pause_at`: a stopped process."""
 
     def __init__(self, inner: RewardRepository, pause_at: int) -> None:
         self._inner, self._pause_at, self._calls = inner, pause_at, 0
         self.paused, self.resume = asyncio.Event(), asyncio.Event()
 
-    async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
+    async def record(self, rewards: Sequence[Reward]) -> None:
         self._calls += 1
         if self._calls == self._pause_at:
             self.paused.set()
             await self.resume.wait()
-        return await self._inner.record_pending(rewards)
-
-    async def settle(self, rewards: Sequence[Reward]) -> None:
-        await self._inner.settle(rewards)
+        await self._inner.record(rewards)
 
     async def for_period(self, period: Period, category: str) -> list[Reward]:
         return await self._inner.for_period(period, category)

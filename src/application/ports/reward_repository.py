@@ -11,13 +11,10 @@ from domain.reward import Reward
 
 class RewardRepository(abc.ABC):
     @abc.abstractmethod
-    async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
-        """Inserts the rewards not yet recorded and returns, in the same order, what is stored
-        for each: the new pending record, or the one an earlier attempt left."""
-
-    @abc.abstractmethod
-    async def settle(self, rewards: Sequence[Reward]) -> None:
-        """Writes the final status (awarded or failed) of recorded rewards."""
+    async def record(self, rewards: Sequence[Reward]) -> None:
+        """Stores each reward with its outcome (awarded or failed) under its unique key. One
+        stored before keeps its record, except a `failed` one now `awarded` (the wallet could be
+        credited on a later attempt), which is updated."""
 
     @abc.abstractmethod
     async def for_period(self, period: Period, category: str) -> list[Reward]:

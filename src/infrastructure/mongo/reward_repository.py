@@ -9,7 +9,7 @@ from pymongo.errors import BulkWriteError
 
 from application.ports.reward_repository import RewardRepository
 from domain.period import Period
-from domain.reward import Reward
+from domain.reward import Reward, RewardStatus
 from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update, find_by_ids
 from infrastructure.mongo.documents import RewardDocument
 from infrastructure.mongo.mappers import reward_from_raw, reward_to_raw
@@ -22,45 +22,46 @@ class BeanieRewardRepository(RewardRepository):
     def __init__(self, update_chunk: int = DEFAULT_UPDATE_CHUNK) -> None:
         self._chunk = update_chunk
 
-    async def record_pending(self, rewards: Sequence[Reward]) -> list[Reward]:
+    async def record(self, rewards: Sequence[Reward]) -> None:
         if not rewards:
-            return []
+            return
         collection = RewardDocument.get_motor_collection()
         try:
             await collection.insert_many([reward_to_raw(r) for r in rewards], ordered=False)
-            return list(rewards)
+            return
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            taken = {rewards[e["index"]].key for e in errors}
-        stored = {
-            raw["_id"]: reward_from_raw(raw) for raw in await find_by_ids(collection, sorted(taken))
-        }
-        return [stored.get(r.key, r) if r.key in taken else r for r in rewards]
-
-    async def settle(self, rewards: Sequence[Reward]) -> None:
-        if not rewards:
-            return
-        await bulk_update(
-            RewardDocument.get_motor_collection(),
-            [
-                UpdateOne(
-                    {"_id": r.key},
-                    {
-                        "$set": {
-                            "status": r.status.value,
-                            "awardedAt": r.awarded_at,
-                            "failureReason": r.failure_reason,
-                            "paidByAttempt": r.paid_by_attempt,
-                        }
-                    },
-                )
-                for r in rewards
-            ],
-            ordered=False,
-            chunk=self._chunk,
-        )
+            taken = {rewards[e["index"]].key: rewards[e["index"]] for e in errors}
+        # Recorded before (a resumed batch). Only a failure that has since been paid changes.
+        stored = await find_by_ids(collection, sorted(taken), {"status": 1})
+        upgrades = [
+            taken[raw["_id"]]
+            for raw in stored
+            if raw.get("status") != RewardStatus.AWARDED.value
+            and taken[raw["_id"]].status is RewardStatus.AWARDED
+        ]
+        if upgrades:
+            await bulk_update(
+                collection,
+                [
+                    UpdateOne(
+                        {"_id": r.key},
+                        {
+                            "$set": {
+                                "status": r.status.value,
+                                "awardedAt": r.awarded_at,
+                                "failureReason": None,
+                                "paidByAttempt": r.paid_by_attempt,
+                            }
+                        },
+                    )
+                    for r in upgrades
+                ],
+                ordered=False,
+                chunk=self._chunk,
+            )
 
     async def for_period(self, period: Period, category: str) -> list[Reward]:
         cursor = RewardDocument.get_motor_collection().find(
