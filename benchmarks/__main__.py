@@ -1,0 +1,91 @@
+"""`python -m benchmarks`: one JSON object on stdout, progress on stderr (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.report import machine, rounded, targets
+from benchmarks.server import database_server
+from benchmarks.suite import Options, Suite, log
+from domain.period import Period
+from infrastructure.settings import Settings
+
+DEFAULT_SIZES = (10_000, 100_000)
+MILLION = 1_000_000
+
+
+def _sizes(raw: str) -> list[int]:
+    return [int(part) for part in raw.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--sizes", type=_sizes, nargs="+", help="users per case (10000 100000)")
+    parser.add_argument("--million", action="store_true", help="add a case of 1,000,000 users")
+    parser.add_argument("--naive-size", type=int, default=10_000, help="0 skips the naive case")
+    parser.add_argument("--latency-seconds", type=float, default=10.0, help="0 skips latency")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--month", type=int, default=10)
+    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--output", help="also write the JSON here (after each case too)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sizes = {n for group in args.sizes for n in group} if args.sizes else set(DEFAULT_SIZES)
+    if args.million:
+        sizes.add(MILLION)
+    settings = Settings.from_env()  # the worker reads the same batch size and chunk
+    options = Options(
+        sizes=tuple(sorted(sizes)),
+        naive_size=args.naive_size,
+        latency_seconds=args.latency_seconds,
+        clients=args.clients,
+        period=Period.parse(args.month, args.year),
+        seed=args.seed,
+        keep=args.keep,
+        batch_size=settings.batch_size,
+        update_chunk=settings.update_chunk,
+    )
+    report: dict[str, Any] = machine()
+
+    def write(results: dict[str, Any], complete: bool) -> str:
+        report.update(results)
+        report["complete"] = complete
+        report["verified"] = all(r["verified"] for r in report["end_to_end"]) and (
+            report["naive"] is None or report["naive"]["verified"]
+        )
+        report["targets"] = targets(
+            report["end_to_end"], report["floor"], report["naive"], report["latency"]
+        )
+        text = json.dumps(rounded(report), indent=2)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(text + "\n")
+        return text
+
+    with database_server() as (url, description):
+        log(f"server: {description}")
+        report["server"] = description
+        report["settings"] = {
+            "period": str(options.period),
+            "batch_size": options.batch_size,
+            "update_chunk": options.update_chunk,
+            "seed": options.seed,
+            "population": "90% students, 10% teachers, all active (infrastructure.seeding)",
+        }
+        results = asyncio.run(Suite(url, options).run(lambda r: write(r, complete=False)))
+    print(write(results, complete=True))
+    return 0 if report["verified"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Trigger latency: `rewards serve` (uvicorn) as a subprocess on a database whose month is done,
+hammered by concurrent clients. The POST takes the duplicate fast path (the month exists), so
+what is measured is the answer the scheduler waits for, never the background work."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from benchmarks.ours import REPO_ROOT, worker_env
+from domain.period import Period
+from interfaces.http.auth import HEADER
+
+API_KEY = "benchkey"
+BASE_PATH = "/api/ranking/monthly-rewards"
+START_TIMEOUT_S = 60.0
+SINGLE_CLIENT_SECONDS = 2.0
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    log: IO[bytes]
+    base_url: str
+
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(url: str, db_name: str) -> Iterator[Server]:
+    """`rewards serve` on a free port with the benchmark's key; stopped (SIGTERM) on exit."""
+    port = _free_port()
+    argv = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO_ROOT,
+            env={**worker_env(url, db_name), "REWARDS_API_KEYS": API_KEY},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield Server(proc, log, f"http://127.0.0.1:{port}")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def _wait_healthy(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        while time.monotonic() < deadline:
+            if server.proc.poll() is not None:
+                break
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"`rewards serve` did not become healthy:\n{server.log_tail()}")
+
+
+@dataclass
+class _Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (no psutil)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time all cores spent busy (not idle or waiting for I/O), from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def _hammer(
+    server: Server, request: dict[str, Any], clients: int, seconds: float
+) -> dict[str, Any]:
+    """`clients` clients, one connection each, each sending its next request as soon as the
+    previous one is answered, for `seconds`; the first request of each is a warm-up. The CPU
+    shares (1.0 = one core) say whether the server, this load generator or the machine (database
+    included) was the bottleneck."""
+    tally = _Tally()
+    headers = {HEADER: API_KEY}
+
+    async def one(client: httpx.AsyncClient, deadline: float | None) -> bool:
+        start = time.perf_counter()
+        try:
+            answer = await client.request(**request, headers=headers)
+            status = str(answer.status_code)
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        if deadline is not None:
+            tally.latencies.append(time.perf_counter() - start)
+            tally.statuses[status] += 1
+        return deadline is None or time.perf_counter() < deadline
+
+    async def client_loop(client: httpx.AsyncClient, deadline: float) -> None:
+        while await one(client, deadline):
+            pass
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    pool = [
+        httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30)
+        for _ in range(clients)
+    ]
+    try:
+        await asyncio.gather(*(one(c, None) for c in pool))
+        server_cpu, own_cpu = _cpu_seconds(server.proc.pid), _own_cpu_seconds()
+        busy = _machine_busy_seconds()
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(*(client_loop(c, deadline) for c in pool))
+        elapsed = time.perf_counter() - start
+        server_cpu = _cpu_seconds(server.proc.pid) - server_cpu
+        own_cpu = _own_cpu_seconds() - own_cpu
+        busy = _machine_busy_seconds() - busy
+    finally:
+        await asyncio.gather(*(c.aclose() for c in pool))
+    ordered = sorted(tally.latencies)
+    return {
+        "requests": len(ordered),
+        "requests_per_second": len(ordered) / elapsed,
+        "p50_ms": _percentile(ordered, 0.50) * 1000,
+        "p99_ms": _percentile(ordered, 0.99) * 1000,
+        "max_ms": ordered[-1] * 1000,
+        "statuses": dict(tally.statuses),
+        "non_2xx": sum(n for s, n in tally.statuses.items() if not s.startswith("2")),
+        "server_cpu_share": server_cpu / elapsed,
+        "load_generator_cpu_share": own_cpu / elapsed,
+        "machine_busy_cores": busy / elapsed,
+    }
+
+
+async def measure_latency(
+    url: str, db_name: str, period: Period, clients: int, seconds: float
+) -> dict[str, Any]:
+    # Starting and stopping block the loop briefly; nothing else runs on it at those moments.
+    with serving(url, db_name) as server:
+        await _wait_healthy(server)
+        body = {"month": period.month, "year": period.year}
+        trigger = {"method": "POST", "url": BASE_PATH, "json": body}
+        status = {"method": "GET", "url": f"{BASE_PATH}/status", "params": body}
+        alone = min(seconds, SINGLE_CLIENT_SECONDS)
+        return {
+            "server": "`rewards serve`: uvicorn, one process",
+            "clients": clients,
+            "seconds": seconds,
+            "trigger_post": await _hammer(server, trigger, clients, seconds),
+            "status_get": await _hammer(server, status, clients, seconds),
+            # Service time without queueing, for reading the figures above.
+            "one_client": {
+                "seconds": alone,
+                "trigger_post": await _hammer(server, trigger, 1, alone),
+                "status_get": await _hammer(server, status, 1, alone),
+            },
+        }
