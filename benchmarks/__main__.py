@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", type=_sizes, nargs="+", help="users per case (10000 100000)")
     parser.add_argument("--million", action="store_true", help="add a case of 1,000,000 users")
     parser.add_argument("--naive-size", type=int, default=10_000, help="0 skips the naive case")
+    parser.add_argument(
+        "--floor-up-to",
+        type=int,
+        help="run the floor only for sizes up to this (a 1M floor takes as long as a 1M run)",
+    )
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="0 skips latency")
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--month", type=int, default=10)
@@ -54,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep=args.keep,
         batch_size=settings.batch_size,
         update_chunk=settings.update_chunk,
+        floor_up_to=args.floor_up_to,
     )
     report: dict[str, Any] = machine()
 

@@ -35,6 +35,7 @@ class Options:
     keep: bool
     batch_size: int
     update_chunk: int
+    floor_up_to: int | None = None  # no floor case above this many users (None: every size)
 
 
 def log(message: str) -> None:
@@ -123,8 +124,9 @@ class Suite:
             results["end_to_end"].append(ours)
             results["latency"] = results["latency"] or latency
             checkpoint(results)
-            results["floor"].append(await self.floor(users, ours))
-            checkpoint(results)
+            if options.floor_up_to is None or users <= options.floor_up_to:
+                results["floor"].append(await self.floor(users, ours))
+                checkpoint(results)
         if options.naive_size:
             results["naive"] = await self._against_naive(
                 options.naive_size, results["end_to_end"], results["floor"]
