@@ -31,7 +31,13 @@ def _settings(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
     return settings
 
 
-def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain-function guard in a worker thread, a thread hop
+# per request that showed in the trigger's profile.
+
+
+async def require_api_key(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     settings = _settings(connection)
     # Admin keys may do whatever the scheduler's key may.
     if not key_matches(
@@ -40,6 +46,8 @@ def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         raise Unauthorized(f"a valid API key is required in the {HEADER} header")
 
 
-def require_admin_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_admin_key(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     if not key_matches(connection.headers.get(HEADER), _settings(connection).admin_api_keys):
         raise Unauthorized(f"an admin API key is required in the {HEADER} header")
