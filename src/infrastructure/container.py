@@ -70,10 +70,8 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Callable(lambda s: s.policy, settings)
     batch_size = providers.Callable(lambda s: s.batch_size, settings)
 
-    # Use cases hold no per-request state: one of each per container, not a new object graph
-    # for every request (which cost the trigger's fast path measurably).
-    credit_step = providers.Singleton(CreditStep, rewards=rewards, wallet=wallet, clock=clock)
-    process_monthly_rewards = providers.Singleton(
+    credit_step = providers.Factory(CreditStep, rewards=rewards, wallet=wallet, clock=clock)
+    process_monthly_rewards = providers.Factory(
         ProcessMonthlyRewards,
         jobs=jobs,
         snapshots=snapshots,
@@ -86,11 +84,11 @@ class Container(containers.DeclarativeContainer):
         retry_policy=retry_policy,
         is_transient=providers.Object(is_transient),
     )
-    launcher = providers.Singleton(JobLauncher, runner=runner, process=process_monthly_rewards)
-    takeover = providers.Singleton(
+    launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
+    takeover = providers.Factory(
         TakeOver, jobs=jobs, launcher=launcher, clock=clock, terms=lease_terms
     )
-    start_monthly_rewards = providers.Singleton(
+    start_monthly_rewards = providers.Factory(
         StartMonthlyRewards,
         jobs=jobs,
         launcher=launcher,
@@ -99,7 +97,7 @@ class Container(containers.DeclarativeContainer):
         tz=time_zone,
         terms=lease_terms,
     )
-    retry_monthly_rewards = providers.Singleton(
+    retry_monthly_rewards = providers.Factory(
         RetryMonthlyRewards,
         jobs=jobs,
         launcher=launcher,
@@ -107,12 +105,12 @@ class Container(containers.DeclarativeContainer):
         tz=time_zone,
         terms=lease_terms,
     )
-    resume_abandoned_jobs = providers.Singleton(ResumeAbandonedJobs, jobs=jobs, takeover=takeover)
+    resume_abandoned_jobs = providers.Factory(ResumeAbandonedJobs, jobs=jobs, takeover=takeover)
     stall_after = providers.Callable(lambda s: timedelta(seconds=s.stall_seconds), settings)
-    get_job_status = providers.Singleton(
+    get_job_status = providers.Factory(
         GetJobStatus, jobs=jobs, clock=clock, stall_after=stall_after
     )
-    list_recent_jobs = providers.Singleton(ListRecentJobs, jobs=jobs)
+    list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)
 
 
 async def _awaited(result: Awaitable[None] | None) -> None:
