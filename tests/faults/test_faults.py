@@ -135,7 +135,7 @@ async def test_sigkill_at_five_points_then_takeover_finishes_the_month(
         capsys,
         f"1. SIGKILL of the working instance, {BIG} users, 5 kills",
         "; ".join(killed_at),
-        f"a new instance took over each time; completed in {elapsed:.1f}s after 6 attempts; "
+        f"the other live instance took over each time (a replacement was started); completed in {elapsed:.1f}s after 6 attempts; "
         f"{students + teachers} users paid exactly once ({sum(paid.values())} coins), "
         "from the database",
     )
