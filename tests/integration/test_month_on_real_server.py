@@ -2,15 +2,22 @@
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from motor.motor_asyncio import AsyncIOMotorClient
+from tests.backends import container_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 from tests.http.conftest import SCHEDULER, wait_until_finished
 from tests.support.real_server import RealServerUnavailable, selected_backend
 
+from domain.job import MonthlyRewardJob
 from domain.period import Period
+from infrastructure.container import start_container, stop_container
+from infrastructure.mongo.job_repository import BeanieJobRepository
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings
 
@@ -102,4 +109,44 @@ async def test_bad_keys_and_periods_change_nothing_on_the_real_server(
         await first.post(URL, headers=SCHEDULER, params={"month": 1, "year": 2999})
     ).status_code == 422
     assert await db["monthlyrewardjobs"].count_documents({}) == 0
+    client.close()
+
+
+async def test_rewards_run_after_a_crash_waits_out_the_lease_and_finishes_the_month(
+    real_settings: Settings,
+) -> None:
+
+    client, db = database(real_settings)
+    await seed_users(db["users"], 300, 30, seed=12)
+    before = await snapshot_users(db)
+    container = container_for(real_settings)
+    await start_container(container)
+    try:  # a worker that died a moment ago: its lease has 2 s left
+        jobs = BeanieJobRepository()
+        now = datetime.now(UTC)
+        dead = MonthlyRewardJob.start(
+            jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=2)
+        )
+        await jobs.create(dead)
+    finally:
+        await stop_container(container)
+    env = {
+        **os.environ,
+        "REWARDS_MONGODB_URL": real_settings.mongodb_url or "",
+        "REWARDS_MONGODB_DB": real_settings.mongodb_db,
+        "REWARDS_LEASE_SECONDS": "3",
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "interfaces.cli.main", "run", "--month", "10", "--year", "2026"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "already_processing" in done.stdout and "held by dead:1:x" in done.stdout
+    assert "resumed" in done.stdout and "completed" in done.stdout
+    await assert_paid_exactly_once(db, before, Period(2026, 10))
     client.close()

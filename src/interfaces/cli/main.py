@@ -16,6 +16,7 @@ from dependency_injector import providers
 from migrations.runner import migrate
 
 from application.records import results_to_dict
+from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import DomainError
 from domain.job import MonthlyRewardJob
 from infrastructure.container import Container, start_container, stop_container
@@ -87,8 +88,20 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     async def work(container: Container) -> int:
-        outcome = await container.start_monthly_rewards().execute(args.month, args.year)
+        start = container.start_monthly_rewards()
+        outcome = await start.execute(args.month, args.year)
         print(f"{outcome.kind.value}: job {outcome.job.id} for {outcome.job.period}")
+        # Another worker holds the month: wait until it finishes, or its lease lapses and this
+        # run takes over (so re-running after a crash always ends with the month paid).
+        poll = min(5.0, settings.lease_seconds / 3)
+        while outcome.kind is StartKind.ALREADY_PROCESSING:
+            lease = outcome.job.lease
+            holder = f"{lease.owner} until {lease.expires_at:%H:%M:%S}" if lease else "a worker"
+            print(f"  held by {holder}; waiting")
+            await asyncio.sleep(poll)
+            outcome = await start.execute(args.month, args.year)
+            if outcome.kind is not StartKind.ALREADY_PROCESSING:
+                print(f"{outcome.kind.value}: job {outcome.job.id} for {outcome.job.period}")
         await container.runner().wait_idle()
         job = await container.get_job_status().execute(
             outcome.job.period.month, outcome.job.period.year
