@@ -4,7 +4,7 @@ every wallet, reward record and total must come out the same. Nothing lost, noth
 from collections import Counter
 
 import pytest
-from tests.fakes import Crash, Death, FaultPlan, make_users
+from tests.fakes import Crash, Death, FaultPlan, Transient, make_users
 from tests.unit.conftest import World, build_world
 
 from domain.job import JobStatus
@@ -95,3 +95,19 @@ async def test_resuming_twice_in_a_row_still_pays_once() -> None:
     await world.jobs.save(job)
     await world.process.execute(job.id)
     assert world.users.wallets() == reference.users.wallets()
+
+
+async def test_a_transient_error_after_any_write_is_ridden_through_by_the_same_attempt() -> None:
+    reference = await clean_run()
+    for fail_at in range(1, reference.plan.writes + 1):
+        world = build_world(population(), plan=FaultPlan(crash_at=fail_at, kind=Transient))
+        try:
+            await world.start.execute()
+        except Transient:  # the trigger's own insert: the scheduler sees an error, the job exists
+            await resume(world)
+        await world.runner.wait_idle()
+        job = await world.status.execute()
+        assert job.status is JobStatus.COMPLETED, (fail_at, world.plan.log[fail_at - 1])
+        assert_same_outcome(world, reference)
+        if world.plan.log[fail_at - 1] != "jobs.create":
+            assert job.attempts == 1, world.plan.log[fail_at - 1]  # no takeover was needed

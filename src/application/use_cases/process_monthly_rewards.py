@@ -120,8 +120,9 @@ class ProcessMonthlyRewards:
         return job
 
     async def _finish(self, job: MonthlyRewardJob, keeper: LeaseKeeper) -> None:
-        await keeper.renew()
-        job.complete(job.results, self._clock.now())
+        if job.status is JobStatus.PROCESSING:  # not when retrying a save that failed
+            await keeper.renew()
+            job.complete(job.results, self._clock.now())
         if not await self._jobs.save(job):
             keeper.supersede()
             await keeper.confirm()  # raises LeaseLost
