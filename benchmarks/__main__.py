@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.report import machine, rounded, targets
 from benchmarks.server import database_server
 from benchmarks.suite import Options, Suite, log
 from domain.period import Period
+from infrastructure.event_loop import loop_factory
 from infrastructure.settings import Settings
 
 DEFAULT_SIZES = (10_000, 100_000)
@@ -41,15 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--output", help="also write the JSON here (after each case too)")
     return parser
-
-
-def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "population": "90% students, 10% teachers, all active (infrastructure.seeding)",
         }
         # uvloop, when installed, keeps the load generator cheap (see latency.py).
-        with asyncio.Runner(loop_factory=_uvloop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             results = runner.run(Suite(url, options).run(lambda r: write(r, complete=False)))
     print(write(results, complete=True))
     return 0 if report["verified"] else 1
