@@ -54,9 +54,10 @@ class LeaseKeeper:
     def lost(self) -> bool:
         return self._lost
 
-    def supersede(self) -> None:
-        """Record that a fenced write was refused: a newer attempt owns the job."""
+    def superseded(self) -> LeaseLost:
+        """A fenced write was refused: a newer attempt owns the job. Returns the error to raise."""
         self._lost = True
+        return self._error()
 
     async def confirm(self) -> None:
         if self._lost:

@@ -124,8 +124,7 @@ class ProcessMonthlyRewards:
             await keeper.renew()
             job.complete(job.results, self._clock.now())
         if not await self._jobs.save(job):
-            keeper.supersede()
-            await keeper.confirm()  # raises LeaseLost
+            raise keeper.superseded()
 
     async def _record_failure(
         self, job: MonthlyRewardJob, exc: Exception, keeper: LeaseKeeper
@@ -164,8 +163,7 @@ class ProcessMonthlyRewards:
     async def _save_progress(self, job: MonthlyRewardJob, keeper: LeaseKeeper) -> None:
         job.mark_progress(self._clock.now())
         if not await self._jobs.save_progress(job):
-            keeper.supersede()
-            await keeper.confirm()  # raises LeaseLost
+            raise keeper.superseded()
 
     async def _process_category(
         self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper
