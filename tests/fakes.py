@@ -74,7 +74,6 @@ def _copy(job: MonthlyRewardJob) -> MonthlyRewardJob:
 class InMemoryJobRepository(JobRepository):
     def __init__(self, plan: FaultPlan | None = None) -> None:
         self.jobs: dict[str, MonthlyRewardJob] = {}
-        self.attempts: set[tuple[str, int]] = set()
         self.renewals = 0
         self.claims: dict[tuple[str, int], AttemptClaim] = {}
         self._ids = itertools.count(1)
@@ -90,9 +89,8 @@ class InMemoryJobRepository(JobRepository):
         self._plan.tick("jobs.create")
 
     async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
-        if (job_id, attempt) in self.attempts:
+        if (job_id, attempt) in self.claims:
             return False
-        self.attempts.add((job_id, attempt))
         self.claims[(job_id, attempt)] = AttemptClaim(attempt, owner, now)
         self._plan.tick("jobs.claim_attempt")
         return True
@@ -140,7 +138,7 @@ class InMemoryJobRepository(JobRepository):
         return True
 
     async def renew_lease(self, job: MonthlyRewardJob) -> bool:
-        if (job.id, job.attempts + 1) in self.attempts or not self._fenced(job):
+        if (job.id, job.attempts + 1) in self.claims or not self._fenced(job):
             return False
         stored = self.jobs[job.id]
         stored.lease, stored.attempts = _copy(job).lease, job.attempts

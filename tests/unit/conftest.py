@@ -24,6 +24,8 @@ from tests.fakes import (
 from application.crediting import CreditStep
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
+from application.ports.reward_repository import RewardRepository
+from application.ports.wallet import Wallet
 from application.retrying import RetryPolicy
 from application.takeover import TakeOver
 from application.use_cases.get_job_status import GetJobStatus
@@ -53,10 +55,12 @@ class World:
     terms: LeaseTerms
     batch_size: int
 
-    def process_for(self, owner: str) -> ProcessMonthlyRewards:
-        """Another worker on the same storage, as a second instance would be."""
-        terms = LeaseTerms(owner, self.terms.duration)
-        return _process(self, terms)
+    def worker(
+        self, rewards: RewardRepository | None = None, wallet: Wallet | None = None
+    ) -> ProcessMonthlyRewards:
+        """Another worker on the same storage, with the reward records or wallets wrapped."""
+        credit = CreditStep(rewards or self.rewards, wallet or self.users, self.clock)
+        return _worker(self.jobs, self.snapshots, self.users, credit, self.clock, self.batch_size)
 
     def expire_lease(self) -> None:
         """Let the lease run out, as it does when a worker dies."""
@@ -67,16 +71,23 @@ LEASE = LeaseTerms("worker-a", timedelta(seconds=60))
 FAST_RETRIES = RetryPolicy(tries=3, first_delay=0.0, max_delay=0.0)
 
 
-def _process(world: World, terms: LeaseTerms) -> ProcessMonthlyRewards:
+def _worker(
+    jobs: InMemoryJobRepository,
+    snapshots: InMemorySnapshotRepository,
+    users: InMemoryUsers,
+    credit: CreditStep,
+    clock: FixedClock,
+    batch_size: int,
+) -> ProcessMonthlyRewards:
     return ProcessMonthlyRewards(
-        world.jobs,
-        world.snapshots,
-        world.users,
-        CreditStep(world.rewards, world.users, world.clock),
-        world.clock,
+        jobs,
+        snapshots,
+        users,
+        credit,
+        clock,
         RewardPolicy.default(),
-        terms,
-        world.batch_size,
+        LEASE,
+        batch_size,
         FAST_RETRIES,
         lambda exc: isinstance(exc, Transient),
     )
@@ -90,17 +101,8 @@ def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | No
     rewards = InMemoryRewardRepository(plan)
     people = InMemoryUsers(users, plan)
     runner = RecordingTaskRunner()
-    process = ProcessMonthlyRewards(
-        jobs,
-        snapshots,
-        people,
-        CreditStep(rewards, people, clock),
-        clock,
-        RewardPolicy.default(),
-        LEASE,
-        batch_size,
-        FAST_RETRIES,
-        lambda exc: isinstance(exc, Transient),
+    process = _worker(
+        jobs, snapshots, people, CreditStep(rewards, people, clock), clock, batch_size
     )
     launcher = JobLauncher(runner, process)
     takeover = TakeOver(jobs, launcher, clock, LEASE)

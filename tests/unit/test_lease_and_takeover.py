@@ -7,18 +7,15 @@ from datetime import timedelta
 
 import pytest
 from tests.fakes import Death, FaultPlan, Transient, make_users
-from tests.unit.conftest import FAST_RETRIES, World, build_world
+from tests.unit.conftest import World, build_world
 
-from application.crediting import CreditStep
 from application.lease import LeaseKeeper, LeaseTerms
 from application.ports.reward_repository import RewardRepository
 from application.ports.wallet import CreditResult, Wallet
-from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import LeaseLost
 from domain.job import AttemptKind, AttemptOutcome, JobStatus
 from domain.period import Period
-from domain.policy import RewardPolicy
 from domain.reward import Reward
 
 
@@ -113,17 +110,7 @@ async def test_a_paused_worker_whose_lease_was_taken_over_stops_and_pays_no_one(
     world = build_world(population())
     rewards = PausingRewards(world.rewards, pause_at=3)
     wallet_a = CountingWallet(world.users)
-    worker_a = ProcessMonthlyRewards(
-        world.jobs,
-        world.snapshots,
-        world.users,
-        CreditStep(rewards, wallet_a, world.clock),
-        world.clock,
-        RewardPolicy.default(),
-        world.terms,
-        world.batch_size,
-        FAST_RETRIES,
-    )
+    worker_a = world.worker(rewards, wallet_a)
     job = (await world.start.execute()).job
     await world.runner.shutdown(0)  # worker A below runs the job instead
     run_a = asyncio.create_task(worker_a.run(job))
@@ -212,16 +199,7 @@ async def test_an_outage_longer_than_the_retries_fails_the_job_then_a_retry_resu
 async def test_a_shutdown_mid_job_gives_the_lease_back_for_an_immediate_takeover() -> None:
     world = build_world(population())
     rewards = PausingRewards(world.rewards, pause_at=2)
-    worker = ProcessMonthlyRewards(
-        world.jobs,
-        world.snapshots,
-        world.users,
-        CreditStep(rewards, world.users, world.clock),
-        world.clock,
-        RewardPolicy.default(),
-        world.terms,
-        world.batch_size,
-    )
+    worker = world.worker(rewards)
     job = (await world.start.execute()).job
     await world.runner.shutdown(0)
     running = asyncio.create_task(worker.run(job))
