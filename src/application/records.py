@@ -1,16 +1,14 @@
 """The job's results, progress, lease and attempts as plain dicts: the shape SPEC §6-7 defines,
 used both for storage and for the status answers, so the two never drift apart. Timestamps stay
-datetimes here; the HTTP layer formats them."""
+datetimes here; the HTTP layer formats them. Reading the lease and attempts back is the mappers'
+work (infrastructure/mongo/mappers.py): stored timestamps need the time zone put back."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from domain.job import (
     Attempt,
-    AttemptKind,
-    AttemptOutcome,
     CategoryProgress,
     CategoryResult,
     JobResults,
@@ -90,12 +88,6 @@ def lease_to_dict(lease: Lease | None) -> dict[str, Any] | None:
     return {"owner": lease.owner, "expiresAt": lease.expires_at, "heartbeatAt": lease.heartbeat_at}
 
 
-def lease_from_dict(raw: dict[str, Any] | None, aware: Any) -> Lease | None:
-    if not raw:
-        return None
-    return Lease(raw["owner"], aware(raw["expiresAt"]), aware(raw["heartbeatAt"]))
-
-
 def attempt_to_dict(attempt: Attempt) -> dict[str, Any]:
     return {
         "attempt": attempt.number,
@@ -106,16 +98,3 @@ def attempt_to_dict(attempt: Attempt) -> dict[str, Any]:
         "outcome": attempt.outcome.value,
         "errorMessage": attempt.error_message,
     }
-
-
-def attempt_from_dict(raw: dict[str, Any], aware: Any) -> Attempt:
-    ended: datetime | None = aware(raw.get("endedAt"))
-    return Attempt(
-        number=raw["attempt"],
-        kind=AttemptKind(raw["kind"]),
-        owner=raw["owner"],
-        started_at=aware(raw["startedAt"]),
-        ended_at=ended,
-        outcome=AttemptOutcome(raw["outcome"]),
-        error_message=raw.get("errorMessage"),
-    )

@@ -9,16 +9,14 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from application.records import (
-    attempt_from_dict,
     attempt_to_dict,
-    lease_from_dict,
     lease_to_dict,
     progress_from_dict,
     progress_to_dict,
     results_from_dict,
     results_to_dict,
 )
-from domain.job import JobStatus, MonthlyRewardJob
+from domain.job import Attempt, AttemptKind, AttemptOutcome, JobStatus, Lease, MonthlyRewardJob
 from domain.period import Period
 from domain.ranking import RankedEntry
 from domain.reward import Reward, RewardStatus
@@ -88,9 +86,27 @@ def job_from_document(doc: JobDocument) -> MonthlyRewardJob:
         error_message=doc.errorMessage,
         error_stack=doc.errorStack,
         attempts=doc.attempts,
-        lease=lease_from_dict(doc.lease, aware),
-        history=[attempt_from_dict(a, aware) for a in doc.attemptHistory],
+        lease=_lease(doc.lease),
+        history=[_attempt(a) for a in doc.attemptHistory],
         progressed_at=aware(doc.progressedAt),
+    )
+
+
+def _lease(raw: dict[str, Any] | None) -> Lease | None:
+    if not raw:
+        return None
+    return Lease(raw["owner"], _required(raw["expiresAt"]), _required(raw["heartbeatAt"]))
+
+
+def _attempt(raw: dict[str, Any]) -> Attempt:
+    return Attempt(
+        number=raw["attempt"],
+        kind=AttemptKind(raw["kind"]),
+        owner=raw["owner"],
+        started_at=_required(raw["startedAt"]),
+        ended_at=aware(raw.get("endedAt")),
+        outcome=AttemptOutcome(raw["outcome"]),
+        error_message=raw.get("errorMessage"),
     )
 
 
