@@ -9,6 +9,7 @@ from datetime import datetime
 
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
+from application.ports.attempt_claims import AttemptClaims
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from domain.job import MonthlyRewardJob
@@ -18,14 +19,20 @@ log = logging.getLogger("rewards.takeover")
 
 class TakeOver:
     def __init__(
-        self, jobs: JobRepository, launcher: JobLauncher, clock: Clock, terms: LeaseTerms
+        self,
+        jobs: JobRepository,
+        claims: AttemptClaims,
+        launcher: JobLauncher,
+        clock: Clock,
+        terms: LeaseTerms,
     ) -> None:
         self._jobs = jobs
+        self._claims = claims
         self._launcher = launcher
         self._clock = clock
         self._terms = terms
 
-    async def attempt(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
+    async def execute(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
         """Resumes `job` in this process if its lease has expired and this caller wins the
         claim; None when the lease is alive or another caller won."""
         now = self._clock.now()
@@ -49,13 +56,13 @@ class TakeOver:
 
     async def _claim(self, job: MonthlyRewardJob, now: datetime) -> int | None:
         owner = self._terms.owner
-        if await self._jobs.claim_attempt(job.id, job.attempts + 1, owner, now):
-            return job.attempts + 1
+        if await self._claims.claim(job.id, job.epoch + 1, owner, now):
+            return job.epoch + 1
         # Taken: usually by a concurrent taker, who now runs the job. The job document lags the
         # claims for longer only when that taker never wrote it (it died at once, or on FerretDB
         # an interleaved stale write undid it): after a whole lease without a word, claim past.
-        newest = await self._jobs.newest_claim(job.id)
+        newest = await self._claims.newest(job.id)
         if newest is None or newest.claimed_at + self._terms.duration > now:
             return None
         epoch = newest.attempt + 1
-        return epoch if await self._jobs.claim_attempt(job.id, epoch, owner, now) else None
+        return epoch if await self._claims.claim(job.id, epoch, owner, now) else None

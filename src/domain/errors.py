@@ -17,10 +17,6 @@ class InvalidPolicy(DomainError):
     """A ranking or tier configuration that cannot produce one reward per rank."""
 
 
-class InvalidRequest(DomainError):
-    """An argument outside what a use case accepts (a limit of 0, say)."""
-
-
 class JobNotFound(DomainError):
     """No job exists for the requested month, or none at all."""
 

@@ -149,7 +149,7 @@ class MonthlyRewardJob:
     progress: Progress = field(default_factory=Progress)
     error_message: str | None = None
     error_stack: str | None = None
-    attempts: int = 1  # the current attempt's number: the fencing epoch
+    epoch: int = 1  # the current attempt's number, which fences out every older attempt
     lease: Lease | None = None
     history: list[Attempt] = field(default_factory=list)
     progressed_at: datetime | None = None
@@ -251,11 +251,11 @@ class MonthlyRewardJob:
     def _begin_attempt(
         self, epoch: int, kind: AttemptKind, owner: str, now: datetime, lease_for: timedelta
     ) -> None:
-        if epoch <= self.attempts and self.history:
+        if epoch <= self.epoch and self.history:
             raise InvalidJobTransition(
-                f"attempt {epoch} of the job for {self.period} is not newer than {self.attempts}"
+                f"attempt {epoch} of the job for {self.period} is not newer than {self.epoch}"
             )
-        self.attempts = epoch
+        self.epoch = epoch
         self.history.append(Attempt(epoch, kind, owner, now))
         self.lease = Lease(owner, now + lease_for, now)
         self.progressed_at = now

@@ -22,8 +22,9 @@ from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
+from infrastructure.mongo.attempt_claims import BeanieAttemptClaims
 from infrastructure.mongo.client import database, open_client, prepare_database
-from infrastructure.mongo.errors import is_transient
+from infrastructure.mongo.errors import is_transient as transient_on_mongo
 from infrastructure.mongo.job_repository import BeanieJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.reward_repository import BeanieRewardRepository
@@ -58,8 +59,10 @@ class Container(containers.DeclarativeContainer):
     owner = providers.Singleton(worker_id)
     lease_terms = providers.Singleton(_lease_terms, settings=settings, owner=owner)
     retry_policy = providers.Singleton(_retry_policy, settings=settings)
+    is_transient = providers.Object(transient_on_mongo)
 
     jobs = providers.Singleton(CompletedJobCache, inner=providers.Singleton(BeanieJobRepository))
+    claims = providers.Singleton(BeanieAttemptClaims)
     snapshots = providers.Singleton(BeanieSnapshotRepository)
     update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
     rewards = providers.Singleton(BeanieRewardRepository, update_chunk=update_chunk)
@@ -74,6 +77,7 @@ class Container(containers.DeclarativeContainer):
     process_monthly_rewards = providers.Factory(
         ProcessMonthlyRewards,
         jobs=jobs,
+        claims=claims,
         snapshots=snapshots,
         participants=participants,
         credit=credit_step,
@@ -82,11 +86,11 @@ class Container(containers.DeclarativeContainer):
         terms=lease_terms,
         batch_size=batch_size,
         retry_policy=retry_policy,
-        is_transient=providers.Object(is_transient),
+        is_transient=is_transient,
     )
     launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
     takeover = providers.Factory(
-        TakeOver, jobs=jobs, launcher=launcher, clock=clock, terms=lease_terms
+        TakeOver, jobs=jobs, claims=claims, launcher=launcher, clock=clock, terms=lease_terms
     )
     start_monthly_rewards = providers.Factory(
         StartMonthlyRewards,
@@ -100,6 +104,7 @@ class Container(containers.DeclarativeContainer):
     retry_monthly_rewards = providers.Factory(
         RetryMonthlyRewards,
         jobs=jobs,
+        claims=claims,
         launcher=launcher,
         clock=clock,
         tz=time_zone,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
 from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
+from infrastructure.policy_file import read_policy_file
 
 DEFAULT_DB = "rewards"
 
@@ -141,7 +142,6 @@ def _policy(path: str | None) -> RewardPolicy:
     if not path:
         return RewardPolicy.default()
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return RewardPolicy.from_mapping(data)
+        return read_policy_file(Path(path))
     except (OSError, json.JSONDecodeError, InvalidPolicy) as exc:
         raise SettingsError(f"REWARDS_POLICY_FILE {path}: {exc}") from exc

@@ -31,10 +31,10 @@ async def test_a_month_pays_the_tier_table_exactly_and_a_rerun_pays_nothing(
     await seed_users(container.users(), students=420, teachers=60, seed=3)
     before = await snapshot_users(container.db())
     start = container.start_monthly_rewards()
-    outcome = await start.execute(12, 2024)
+    outcome = await start.execute(Period(2024, 12))
     assert outcome.kind is StartKind.STARTED
     await container.runner().wait_idle()
-    job = await container.get_job_status().execute(12, 2024)
+    job = await container.get_job_status().execute(Period(2024, 12))
     assert job.status is JobStatus.COMPLETED, job.error_message
     paid = await assert_paid_exactly_once(container.db(), before, Period(2024, 12))
     assert job.results.total_coins_awarded == sum(paid.values())
@@ -47,7 +47,7 @@ async def test_a_month_pays_the_tier_table_exactly_and_a_rerun_pays_nothing(
     await container.jobs().save(job)
     await container.process_monthly_rewards().execute(job.id)
     assert await snapshot_users(container.db()) == settled
-    assert (await start.execute(12, 2024)).kind is StartKind.ALREADY_COMPLETED
+    assert (await start.execute(Period(2024, 12))).kind is StartKind.ALREADY_COMPLETED
 
 
 async def test_migrations_are_recorded_and_idempotent(container: Container) -> None:

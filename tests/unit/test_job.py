@@ -49,7 +49,7 @@ def test_only_a_failed_job_can_be_retried_and_retry_counts_attempts() -> None:
     j.fail("db down", "Traceback...", T0 + timedelta(seconds=3))
     assert (j.status, j.error_message, j.duration) == (JobStatus.FAILED, "db down", 3.0)
     j.retry(2, "b", T0 + timedelta(seconds=5), LEASE)
-    assert (j.status, j.attempts, j.completed_at) == (JobStatus.PROCESSING, 2, None)
+    assert (j.status, j.epoch, j.completed_at) == (JobStatus.PROCESSING, 2, None)
     j.complete(JobResults(), T0 + timedelta(seconds=10))
     assert (j.error_message, j.error_stack, j.duration) == (None, None, 10.0)
     with pytest.raises(JobNotRetryable, match="completed"):
@@ -70,7 +70,7 @@ def test_a_live_lease_cannot_be_taken_over_an_expired_one_can() -> None:
     later = T0 + timedelta(seconds=111)
     assert j.lease_expired(later)
     j.take_over(2, "b", later, LEASE)
-    assert (j.attempts, j.lease and j.lease.owner, j.lease and j.lease.expires_at) == (
+    assert (j.epoch, j.lease and j.lease.owner, j.lease and j.lease.expires_at) == (
         2,
         "b",
         later + LEASE,

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from application.crediting import CreditStep
 from application.lease import LeaseKeeper, LeaseTerms
+from application.ports.attempt_claims import AttemptClaims
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from application.ports.participant_source import ParticipantSource
@@ -44,6 +45,7 @@ class ProcessMonthlyRewards:
     def __init__(
         self,
         jobs: JobRepository,
+        claims: AttemptClaims,
         snapshots: SnapshotRepository,
         participants: ParticipantSource,
         credit: CreditStep,
@@ -57,6 +59,7 @@ class ProcessMonthlyRewards:
         if batch_size < 1:
             raise ValueError("batch_size must be positive")
         self._jobs = jobs
+        self._claims = claims
         self._snapshots = snapshots
         self._participants = participants
         self._credit = credit
@@ -79,7 +82,7 @@ class ProcessMonthlyRewards:
         without a word to the job when a newer attempt owns it."""
         if job.status is not JobStatus.PROCESSING:
             return job
-        keeper = LeaseKeeper(self._jobs, self._clock, self._terms, job)
+        keeper = LeaseKeeper(self._jobs, self._claims, self._clock, self._terms, job)
         heartbeat = asyncio.get_running_loop().create_task(
             keeper.heartbeat(), name=f"heartbeat-{job.period.key}"
         )
@@ -87,7 +90,7 @@ class ProcessMonthlyRewards:
             "[MonthlyRewards] Starting background processing for %s (job %s, attempt %d, owner %s)",
             job.period,
             job.id,
-            job.attempts,
+            job.epoch,
             self._terms.owner,
         )
         try:
@@ -124,7 +127,7 @@ class ProcessMonthlyRewards:
             await keeper.renew()
             job.complete(job.results, self._clock.now())
         if not await self._jobs.save(job):
-            raise keeper.superseded()
+            raise keeper.mark_lost()
 
     async def _record_failure(
         self, job: MonthlyRewardJob, exc: Exception, keeper: LeaseKeeper
@@ -163,7 +166,7 @@ class ProcessMonthlyRewards:
     async def _save_progress(self, job: MonthlyRewardJob, keeper: LeaseKeeper) -> None:
         job.mark_progress(self._clock.now())
         if not await self._jobs.save_progress(job):
-            raise keeper.superseded()
+            raise keeper.mark_lost()
 
     async def _process_category(
         self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper
@@ -197,7 +200,7 @@ class ProcessMonthlyRewards:
                 )
                 for e in entries
             ]
-            outcome = await self._credit.pay(rewards, fence=keeper.confirm, attempt=job.attempts)
+            outcome = await self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
             for reward in outcome.awarded:
                 result.record_award(reward.tier, reward.coins)
             for reward in outcome.failed:
@@ -222,14 +225,14 @@ class ProcessMonthlyRewards:
         job.progress.phase = Phase.SNAPSHOT
         await self._save_progress(job, keeper)
         ranked = rank_participants(category, [p async for p in self._participants.stream(category)])
-        await keeper.confirm()
+        await keeper.fence()
         snapshot = await self._snapshots.start_building(
             job.period, category.name, self._clock.now()
         )
         async for chunk in _chunks(ranked, self._batch_size):
-            await keeper.confirm()
+            await keeper.fence()
             await self._snapshots.add_entries(snapshot.id, chunk)
-        await keeper.confirm()
+        await keeper.fence()
         snapshot = snapshot.frozen(len(ranked), self._clock.now())
         await self._snapshots.freeze(snapshot)
         # Nothing of this category was paid before its ranking was frozen.

@@ -22,7 +22,7 @@ class ResumeAbandonedJobs:
         """The jobs this process took over."""
         taken = []
         for job in await self._jobs.processing():
-            resumed = await self._takeover.attempt(job)
+            resumed = await self._takeover.execute(job)
             if resumed is not None:
                 taken.append(resumed)
         return taken

@@ -38,12 +38,11 @@ class StartOutcome:
     job: MonthlyRewardJob
 
 
-def requested_period(month: object, year: object, clock: Clock, tz: ZoneInfo) -> Period:
+def payable_period(period: Period | None, clock: Clock, tz: ZoneInfo) -> Period:
     """The named month, or by default the one that has just ended; refused if not yet over."""
     now = clock.now()
-    if month is None and year is None:
+    if period is None:
         return Period.just_ended(now, tz)
-    period = Period.parse(month, year)
     period.ensure_ended(now, tz)
     return period
 
@@ -65,8 +64,8 @@ class StartMonthlyRewards:
         self._tz = tz
         self._terms = terms
 
-    async def execute(self, month: object = None, year: object = None) -> StartOutcome:
-        period = requested_period(month, year, self._clock, self._tz)
+    async def execute(self, requested: Period | None = None) -> StartOutcome:
+        period = payable_period(requested, self._clock, self._tz)
         # The scheduler re-fires: most triggers find the month's job, so look before locking.
         existing = await self._jobs.find(period)
         if existing is not None:
@@ -85,7 +84,7 @@ class StartMonthlyRewards:
         return StartOutcome(StartKind.STARTED, job)
 
     async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:
-        resumed = await self._takeover.attempt(existing)
+        resumed = await self._takeover.execute(existing)
         if resumed is not None:
             return StartOutcome(StartKind.RESUMED, resumed)
         return StartOutcome(_KIND_OF_STATUS[existing.status], existing)

@@ -8,15 +8,21 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
-from application.records import (
-    attempt_to_dict,
-    lease_to_dict,
-    progress_from_dict,
-    progress_to_dict,
-    results_from_dict,
-    results_to_dict,
+from domain.job import (
+    Attempt,
+    AttemptKind,
+    AttemptOutcome,
+    CategoryProgress,
+    CategoryResult,
+    JobResults,
+    JobStatus,
+    Lease,
+    MonthlyRewardJob,
+    Phase,
+    Progress,
+    RewardError,
+    TierTally,
 )
-from domain.job import Attempt, AttemptKind, AttemptOutcome, JobStatus, Lease, MonthlyRewardJob
 from domain.period import Period
 from domain.ranking import RankedEntry
 from domain.reward import Reward, RewardStatus
@@ -62,13 +68,13 @@ def job_fields(job: MonthlyRewardJob) -> dict[str, Any]:
         "startedAt": job.started_at,
         "completedAt": job.completed_at,
         "duration": job.duration,
-        "results": results_to_dict(job.results),
-        "progress": progress_to_dict(job.progress),
+        "results": results_to_doc(job.results),
+        "progress": progress_to_doc(job.progress),
         "errorMessage": job.error_message,
         "errorStack": job.error_stack,
-        "attempts": job.attempts,
-        "lease": lease_to_dict(job.lease),
-        "attemptHistory": [attempt_to_dict(a) for a in job.history],
+        "attempts": job.epoch,
+        "lease": lease_to_doc(job.lease),
+        "attemptHistory": [attempt_to_doc(a) for a in job.history],
         "progressedAt": job.progressed_at,
     }
 
@@ -81,11 +87,11 @@ def job_from_document(doc: JobDocument) -> MonthlyRewardJob:
         started_at=_required(doc.startedAt),
         completed_at=aware(doc.completedAt),
         duration=doc.duration,
-        results=results_from_dict(doc.results),
-        progress=progress_from_dict(doc.progress),
+        results=results_from_doc(doc.results),
+        progress=progress_from_doc(doc.progress),
         error_message=doc.errorMessage,
         error_stack=doc.errorStack,
-        attempts=doc.attempts,
+        epoch=doc.attempts,
         lease=_lease(doc.lease),
         history=[_attempt(a) for a in doc.attemptHistory],
         progressed_at=aware(doc.progressedAt),
@@ -108,6 +114,89 @@ def _attempt(raw: dict[str, Any]) -> Attempt:
         outcome=AttemptOutcome(raw["outcome"]),
         error_message=raw.get("errorMessage"),
     )
+
+
+# The job's parts as stored; the HTTP answers have their own shapes (interfaces/http/presenters.py).
+
+
+def results_to_doc(results: JobResults) -> dict[str, Any]:
+    return {
+        "categories": {
+            name: {
+                "participants": c.participants,
+                "rewardsAwarded": c.rewards_awarded,
+                "coinsAwarded": c.coins_awarded,
+                "rewardsFailed": c.rewards_failed,
+                "tiers": {t: {"count": v.count, "coins": v.coins} for t, v in c.tiers.items()},
+            }
+            for name, c in results.categories.items()
+        },
+        "totalRewardsAwarded": results.total_rewards_awarded,
+        "totalCoinsAwarded": results.total_coins_awarded,
+        "errors": [
+            {"category": e.category, "userId": e.user_id, "rank": e.rank, "reason": e.reason}
+            for e in results.errors
+        ],
+        "errorsTotal": results.errors_total,
+    }
+
+
+def results_from_doc(raw: dict[str, Any]) -> JobResults:
+    categories = {
+        name: CategoryResult(
+            participants=c.get("participants", 0),
+            rewards_awarded=c.get("rewardsAwarded", 0),
+            coins_awarded=c.get("coinsAwarded", 0),
+            rewards_failed=c.get("rewardsFailed", 0),
+            tiers={t: TierTally(v["count"], v["coins"]) for t, v in c.get("tiers", {}).items()},
+        )
+        for name, c in raw.get("categories", {}).items()
+    }
+    errors = [
+        RewardError(e["category"], e["userId"], e["rank"], e["reason"])
+        for e in raw.get("errors", [])
+    ]
+    return JobResults(categories, errors, raw.get("errorsTotal", len(errors)))
+
+
+def progress_to_doc(progress: Progress) -> dict[str, Any]:
+    return {
+        "phase": progress.phase.value,
+        "category": progress.category,
+        "categories": {
+            name: {"processed": p.processed, "total": p.total}
+            for name, p in progress.categories.items()
+        },
+    }
+
+
+def progress_from_doc(raw: dict[str, Any]) -> Progress:
+    return Progress(
+        phase=Phase(raw.get("phase", Phase.QUEUED.value)),
+        category=raw.get("category"),
+        categories={
+            name: CategoryProgress(p["processed"], p["total"])
+            for name, p in raw.get("categories", {}).items()
+        },
+    )
+
+
+def lease_to_doc(lease: Lease | None) -> dict[str, Any] | None:
+    if lease is None:
+        return None
+    return {"owner": lease.owner, "expiresAt": lease.expires_at, "heartbeatAt": lease.heartbeat_at}
+
+
+def attempt_to_doc(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "attempt": attempt.number,
+        "kind": attempt.kind.value,
+        "owner": attempt.owner,
+        "startedAt": attempt.started_at,
+        "endedAt": attempt.ended_at,
+        "outcome": attempt.outcome.value,
+        "errorMessage": attempt.error_message,
+    }
 
 
 def snapshot_from_document(doc: SnapshotDocument) -> RankingSnapshot:

@@ -15,10 +15,10 @@ from typing import Any
 from dependency_injector import providers
 from migrations.runner import migrate
 
-from application.records import results_to_dict
 from application.use_cases.start_monthly_rewards import StartKind
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidPeriod
 from domain.job import MonthlyRewardJob
+from domain.period import Period
 from infrastructure.container import Container, start_container, stop_container
 from infrastructure.event_loop import loop_factory
 from infrastructure.seeding import seed_users
@@ -42,23 +42,32 @@ async def _with_container(settings: Settings, work: Callable[[Container], Awaita
         await stop_container(container)
 
 
+def _period(args: argparse.Namespace) -> Period | None:
+    """--month and --year name a month together; neither means the month that has just ended."""
+    if args.month is None and args.year is None:
+        return None
+    if args.month is None or args.year is None:
+        raise InvalidPeriod("--month and --year must be given together")
+    return Period(year=args.year, month=args.month)
+
+
 def _print_job(job: MonthlyRewardJob) -> None:
     print(f"Job {job.id} for {job.period}: {job.status.value}", end="")
     print(f" in {job.duration:.2f}s" if job.duration is not None else "")
     if job.error_message:
         print(f"  error: {job.error_message}")
-    results = results_to_dict(job.results)
-    for name, category in results["categories"].items():
+    results = job.results
+    for name, category in results.categories.items():
         print(
-            f"  {name:<10} participants={category['participants']:<7} "
-            f"awarded={category['rewardsAwarded']:<7} coins={category['coinsAwarded']:<9} "
-            f"failed={category['rewardsFailed']}"
+            f"  {name:<10} participants={category.participants:<7} "
+            f"awarded={category.rewards_awarded:<7} coins={category.coins_awarded:<9} "
+            f"failed={category.rewards_failed}"
         )
-        for tier, tally in category["tiers"].items():
-            print(f"      {tier:<10} {tally['count']:>7} users {tally['coins']:>10} coins")
+        for tier, tally in category.tiers.items():
+            print(f"      {tier:<10} {tally.count:>7} users {tally.coins:>10} coins")
     print(
-        f"  total: {results['totalRewardsAwarded']} rewards, "
-        f"{results['totalCoinsAwarded']} coins, {results['errorsTotal']} errors"
+        f"  total: {results.total_rewards_awarded} rewards, "
+        f"{results.total_coins_awarded} coins, {results.errors_total} errors"
     )
 
 
@@ -90,7 +99,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     async def work(container: Container) -> int:
         start = container.start_monthly_rewards()
-        outcome = await start.execute(args.month, args.year)
+        outcome = await start.execute(_period(args))
         print(f"{outcome.kind.value}: job {outcome.job.id} for {outcome.job.period}")
         # Another worker holds the month: wait until it finishes, or its lease lapses and this
         # run takes over (so re-running after a crash always ends with the month paid).
@@ -100,13 +109,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             holder = f"{lease.owner} until {lease.expires_at:%H:%M:%S}" if lease else "a worker"
             print(f"  held by {holder}; waiting")
             await asyncio.sleep(poll)
-            outcome = await start.execute(args.month, args.year)
+            outcome = await start.execute(_period(args))
             if outcome.kind is not StartKind.ALREADY_PROCESSING:
                 print(f"{outcome.kind.value}: job {outcome.job.id} for {outcome.job.period}")
         await container.runner().wait_idle()
-        job = await container.get_job_status().execute(
-            outcome.job.period.month, outcome.job.period.year
-        )
+        job = await container.get_job_status().execute(outcome.job.period)
         _print_job(job)
         return 0 if job.status.value == "completed" else 1
 
@@ -115,12 +122,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _retry(args: argparse.Namespace, settings: Settings) -> int:
     async def work(container: Container) -> int:
-        outcome = await container.retry_monthly_rewards().execute(args.month, args.year)
+        outcome = await container.retry_monthly_rewards().execute(_period(args))
         print(
-            f"retrying job {outcome.job.id} for {outcome.job.period} (attempt {outcome.job.attempts})"
+            f"retrying job {outcome.job.id} for {outcome.job.period} (attempt {outcome.job.epoch})"
         )
         await container.runner().wait_idle()
-        job = await container.get_job_status().execute(args.month, args.year)
+        job = await container.get_job_status().execute(outcome.job.period)
         _print_job(job)
         return 0 if job.status.value == "completed" else 1
 
@@ -169,9 +176,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             f"\nTrigger #1 -> {outcome.kind.value}: job {outcome.job.id} for {outcome.job.period}"
         )
         await container.runner().wait_idle()
-        job = await container.get_job_status().execute(
-            outcome.job.period.month, outcome.job.period.year
-        )
+        job = await container.get_job_status().execute(outcome.job.period)
         _print_job(job)
         for category in settings.policy.categories:
             snapshot = await container.snapshots().find(job.period, category.name)

@@ -15,13 +15,13 @@ from domain.errors import (
     InvalidJobTransition,
     InvalidPeriod,
     InvalidPolicy,
-    InvalidRequest,
     JobAlreadyExists,
     JobNotFound,
     JobNotRetryable,
     PeriodNotEnded,
 )
 from interfaces.http.presenters import envelope
+from interfaces.http.schemas import InvalidRequest
 
 log = logging.getLogger("rewards.http")
 
@@ -77,6 +77,7 @@ def exception_handlers(debug: bool) -> dict[type[Exception] | int, object]:
     return {
         DomainError: known_error,
         Unauthorized: known_error,
+        InvalidRequest: known_error,
         HTTPException: http_error,
         Exception: unexpected_error(debug),
     }
