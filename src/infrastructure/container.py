@@ -11,7 +11,9 @@ from dependency_injector import containers, providers
 from application.crediting import CreditStep
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
+from application.rankings import Rankings
 from application.retrying import RetryPolicy
+from application.run_settings import RunSettings
 from application.takeover import TakeOver
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
@@ -74,19 +76,28 @@ class Container(containers.DeclarativeContainer):
     batch_size = providers.Callable(lambda s: s.batch_size, settings)
 
     credit_step = providers.Factory(CreditStep, rewards=rewards, wallet=wallet, clock=clock)
+    run_settings = providers.Singleton(
+        RunSettings,
+        policy=policy,
+        lease=lease_terms,
+        retry=retry_policy,
+        is_transient=is_transient,
+    )
+    rankings = providers.Factory(
+        Rankings,
+        snapshots=snapshots,
+        participants=participants,
+        clock=clock,
+        batch_size=batch_size,
+    )
     process_monthly_rewards = providers.Factory(
         ProcessMonthlyRewards,
         jobs=jobs,
         claims=claims,
-        snapshots=snapshots,
-        participants=participants,
+        rankings=rankings,
         credit=credit_step,
         clock=clock,
-        policy=policy,
-        terms=lease_terms,
-        batch_size=batch_size,
-        retry_policy=retry_policy,
-        is_transient=is_transient,
+        settings=run_settings,
     )
     launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
     takeover = providers.Factory(

@@ -41,7 +41,8 @@ async def test_a_job_round_trips_with_results_and_progress(db) -> None:  # type:
     results = JobResults(
         {"students": result}, [RewardError("students", "u9", 3, "user no longer exists")], 1
     )
-    job.complete(results, T0 + timedelta(seconds=45.32))
+    job.results = results
+    job.complete(T0 + timedelta(seconds=45.32))
     await repo.save(job)
     stored = await repo.get(job.id)
     assert stored is not None
