@@ -7,14 +7,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from application.job_log import job_log
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
 from application.ports.attempt_claims import AttemptClaims
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from domain.job import MonthlyRewardJob
-
-log = logging.getLogger("rewards.takeover")
+from domain.job import AttemptKind, MonthlyRewardJob
 
 
 class TakeOver:
@@ -34,27 +33,34 @@ class TakeOver:
 
     async def execute(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
         """Resumes `job` in this process if its lease has expired and this caller wins the
-        claim; None when the lease is alive or another caller won."""
+        claim; None when the lease is alive, another caller won, or steps do the resuming."""
+        if not self._launcher.resumes_abandoned:
+            return None
+        taken = await self.claim(job, AttemptKind.TAKEOVER)
+        if taken is not None:
+            await self._launcher.launch(taken, "takeover")
+        return taken
+
+    async def claim(self, job: MonthlyRewardJob, kind: AttemptKind) -> MonthlyRewardJob | None:
+        """Makes this process the job's worker under the next attempt, without starting work:
+        None when the lease is alive or another caller won the claim."""
         now = self._clock.now()
         if not job.lease_expired(now):
             return None
-        epoch = await self._claim(job, now)
+        epoch = await self._next_epoch(job, now)
         if epoch is None:
             return None
-        previous = job.lease.owner if job.lease else "an unknown worker"
-        job.take_over(epoch, self._terms.owner, now, self._terms.duration)
+        previous = job.lease.owner if job.lease else "nobody"
+        job.take_over(epoch, self._terms.owner, now, self._terms.duration, kind)
         if not await self._jobs.save(job):
             return None
-        log.warning(
-            "[MonthlyRewards] took over the job for %s from %s (attempt %d)",
-            job.period,
-            previous,
-            epoch,
+        level = logging.WARNING if kind is AttemptKind.TAKEOVER else logging.INFO
+        job_log("rewards.takeover", job).log(
+            level, "took over the job for %s from %s (%s)", job.period, previous, kind.value
         )
-        self._launcher.launch(job, "takeover")
         return job
 
-    async def _claim(self, job: MonthlyRewardJob, now: datetime) -> int | None:
+    async def _next_epoch(self, job: MonthlyRewardJob, now: datetime) -> int | None:
         owner = self._terms.owner
         if await self._claims.claim(job.id, job.epoch + 1, owner, now):
             return job.epoch + 1

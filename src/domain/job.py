@@ -72,6 +72,11 @@ class JobResults:
     def total_coins_awarded(self) -> int:
         return sum(c.coins_awarded for c in self.categories.values())
 
+    @property
+    def records_total(self) -> int:
+        """Rewards settled either way, awarded or failed."""
+        return sum(c.rewards_awarded + c.rewards_failed for c in self.categories.values())
+
     def record_error(self, error: RewardError) -> None:
         self.errors_total += 1
         if len(self.errors) < MAX_RECORDED_ERRORS:

@@ -9,7 +9,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from application.crediting import CreditStep
-from application.launcher import JobLauncher
+from application.launcher import BackgroundLauncher, StepLauncher
 from application.lease import LeaseTerms
 from application.rankings import Rankings
 from application.retrying import RetryPolicy
@@ -20,6 +20,7 @@ from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.run_processing_step import RunProcessingStep
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
@@ -99,7 +100,14 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         settings=run_settings,
     )
-    launcher = providers.Factory(JobLauncher, runner=runner, process=process_monthly_rewards)
+    # Background work by default; in steps (serverless hosts) the step endpoint does the work.
+    launcher = providers.Selector(
+        providers.Callable(lambda s: s.execution, settings),
+        background=providers.Factory(
+            BackgroundLauncher, runner=runner, process=process_monthly_rewards
+        ),
+        steps=providers.Factory(StepLauncher, jobs=jobs, clock=clock),
+    )
     takeover = providers.Factory(
         TakeOver, jobs=jobs, claims=claims, launcher=launcher, clock=clock, terms=lease_terms
     )
@@ -122,11 +130,26 @@ class Container(containers.DeclarativeContainer):
         terms=lease_terms,
     )
     resume_abandoned_jobs = providers.Factory(ResumeAbandonedJobs, jobs=jobs, takeover=takeover)
+    run_processing_step = providers.Factory(
+        RunProcessingStep,
+        jobs=jobs,
+        takeover=takeover,
+        process=process_monthly_rewards,
+        clock=clock,
+        step=providers.Callable(lambda s: timedelta(seconds=s.step_seconds), settings),
+    )
     stall_after = providers.Callable(lambda s: timedelta(seconds=s.stall_seconds), settings)
     get_job_status = providers.Factory(
         GetJobStatus, jobs=jobs, clock=clock, stall_after=stall_after
     )
     list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)
+
+
+def container_for(settings: Settings) -> Container:
+    """The container of one process, on the given settings."""
+    container = Container()
+    container.settings.override(providers.Object(settings))
+    return container
 
 
 async def _awaited(result: Awaitable[None] | None) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from application.crediting import CreditStep
 from application.job_log import JobLog, job_log
@@ -30,7 +31,21 @@ from domain.snapshot import RankingSnapshot
 
 
 class StepEnded(Exception):
-    """The step's deadline passed after a checkpoint: the lease is given back, not lost."""
+    """A step's time is up at a checkpoint: the lease is given back, not lost."""
+
+
+@dataclass
+class _StepTime:
+    """When a step must end. Work stops at a checkpoint when one more batch as long as the last
+    would pass the deadline, so a step overruns it by one batch at most, and only when a batch
+    takes longer than the one before."""
+
+    until: datetime | None
+    last_batch: timedelta = timedelta(0)
+
+    def check(self, now: datetime) -> None:
+        if self.until is not None and now + self.last_batch >= self.until:
+            raise StepEnded()
 
 
 class ProcessMonthlyRewards:
@@ -71,7 +86,8 @@ class ProcessMonthlyRewards:
         log.info("Starting background processing for %s...", job.period)
         log.info("Job ID: %s (owner %s)", job.id, keeper.owner)
         try:
-            await self._retrying(lambda: self._pay_categories(job, keeper, log, until), job)
+            step = _StepTime(until)
+            await self._retrying(lambda: self._pay_categories(job, keeper, log, step), job)
             await self._retrying(lambda: self._finish(job, keeper), job)
         except StepEnded:
             await self._give_back(job, AttemptOutcome.PAUSED, "the step's time was up", log)
@@ -95,17 +111,18 @@ class ProcessMonthlyRewards:
         await retrying(step, settings.retry, settings.is_transient, f"job for {job.period}")
 
     async def _pay_categories(
-        self, job: MonthlyRewardJob, keeper: LeaseKeeper, log: JobLog, until: datetime | None
+        self, job: MonthlyRewardJob, keeper: LeaseKeeper, log: JobLog, step: _StepTime
     ) -> None:
         for category in self._settings.policy.categories:
             log.info("Processing category: %s...", category.name)
-            await self._pay_category(job, category, keeper, until)
+            await self._pay_category(job, category, keeper, step)
             result = job.results.categories[category.name]
             log.info("%s completed: %d rewards awarded", category.name, result.rewards_awarded)
 
     async def _pay_category(
-        self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper, until: datetime | None
+        self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper, step: _StepTime
     ) -> None:
+        step.check(self._clock.now())  # no new category once the step's time is up
         snapshot = await self._rankings.find_frozen(job.period, category.name)
         fresh = None
         if snapshot is None:
@@ -118,12 +135,13 @@ class ProcessMonthlyRewards:
             return  # nobody to pay, or a previous attempt paid them all
         await self._save_progress(job, keeper)
         async for entries in self._rankings.batches(snapshot, paid_up_to, fresh):
+            began = self._clock.now()
+            step.check(began)
             rewards = self._rewards(job, category, snapshot, entries)
             outcome = await self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
             job.record_batch(category.name, outcome.awarded, outcome.failed, entries[-1].rank)
             await self._save_progress(job, keeper)
-            if until is not None and self._clock.now() >= until:
-                raise StepEnded()
+            step.last_batch = self._clock.now() - began
 
     def _rewards(
         self,

@@ -54,5 +54,5 @@ class RetryMonthlyRewards:
         job.retry(epoch, self._terms.owner, now, self._terms.duration)
         if not await self._jobs.save(job):
             raise JobNotRetryable(f"a retry of the job for {period} is already underway")
-        self._launcher.launch(job, "retry")
+        await self._launcher.launch(job, "retry")
         return RetryOutcome(job)

@@ -80,7 +80,7 @@ class StartMonthlyRewards:
             if existing is None:  # the holder vanished between its insert and our read: say so
                 raise
             return await self._answer_existing(existing)
-        self._launcher.launch(job)
+        await self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)
 
     async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:

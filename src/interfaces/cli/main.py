@@ -12,14 +12,13 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from dependency_injector import providers
 from migrations.runner import migrate
 
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import DomainError, InvalidPeriod
 from domain.job import MonthlyRewardJob
 from domain.period import Period
-from infrastructure.container import Container, start_container, stop_container
+from infrastructure.container import Container, container_for, start_container, stop_container
 from infrastructure.event_loop import loop_factory
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings, SettingsError
@@ -27,14 +26,8 @@ from infrastructure.settings import Settings, SettingsError
 log = logging.getLogger("rewards.cli")
 
 
-def build_container(settings: Settings) -> Container:
-    container = Container()
-    container.settings.override(providers.Object(settings))
-    return container
-
-
 async def _with_container(settings: Settings, work: Callable[[Container], Awaitable[int]]) -> int:
-    container = build_container(settings)
+    container = container_for(settings)
     await start_container(container)
     try:
         return await work(container)
@@ -88,7 +81,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         key = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, api_keys=(key,))
         print(f"REWARDS_API_KEYS is not set; this run accepts the generated key:\n  {key}\n")
-    app = create_app(build_container(settings))
+    app = create_app(container_for(settings))
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=args.access_log
     )
@@ -148,7 +141,7 @@ async def _seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _migrate(_: argparse.Namespace, settings: Settings) -> int:
-    container = build_container(settings)
+    container = container_for(settings)
     try:
         applied = await migrate(container.db())
     finally:
