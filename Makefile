@@ -45,3 +45,4 @@ lint: venv
 	$(BIN)/ruff check src tests migrations benchmarks
 	$(BIN)/ruff format --check src tests migrations benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
