@@ -8,13 +8,13 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from application.attempts import Attempts
 from application.crediting import CreditStep
 from application.launcher import BackgroundLauncher, StepLauncher
 from application.lease import LeaseTerms
 from application.rankings import Rankings
 from application.retrying import RetryPolicy
 from application.run_settings import RunSettings
-from application.takeover import TakeOver
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
@@ -108,32 +108,26 @@ class Container(containers.DeclarativeContainer):
         ),
         steps=providers.Factory(StepLauncher, jobs=jobs, clock=clock),
     )
-    takeover = providers.Factory(
-        TakeOver, jobs=jobs, claims=claims, launcher=launcher, clock=clock, terms=lease_terms
+    attempts = providers.Factory(
+        Attempts, jobs=jobs, claims=claims, launcher=launcher, clock=clock, terms=lease_terms
     )
     start_monthly_rewards = providers.Factory(
         StartMonthlyRewards,
         jobs=jobs,
         launcher=launcher,
-        takeover=takeover,
+        attempts=attempts,
         clock=clock,
         tz=time_zone,
         terms=lease_terms,
     )
     retry_monthly_rewards = providers.Factory(
-        RetryMonthlyRewards,
-        jobs=jobs,
-        claims=claims,
-        launcher=launcher,
-        clock=clock,
-        tz=time_zone,
-        terms=lease_terms,
+        RetryMonthlyRewards, jobs=jobs, attempts=attempts, clock=clock, tz=time_zone
     )
-    resume_abandoned_jobs = providers.Factory(ResumeAbandonedJobs, jobs=jobs, takeover=takeover)
+    resume_abandoned_jobs = providers.Factory(ResumeAbandonedJobs, jobs=jobs, attempts=attempts)
     run_processing_step = providers.Factory(
         RunProcessingStep,
         jobs=jobs,
-        takeover=takeover,
+        attempts=attempts,
         process=process_monthly_rewards,
         clock=clock,
         step=providers.Callable(lambda s: timedelta(seconds=s.step_seconds), settings),

@@ -87,7 +87,7 @@ async def test_an_overlapping_call_answers_that_a_step_is_running() -> None:
     await world.start.execute()
     job = next(iter(world.jobs.jobs.values()))
     # Another step is mid-way: it holds the lease.
-    taken = await world.container.takeover().claim(job, AttemptKind.STEP)
+    taken = await world.container.attempts().take_over(job, AttemptKind.STEP)
     assert taken is not None
     busy = await world.step.execute()
     assert busy.kind is StepKind.BUSY and busy.paid == 0

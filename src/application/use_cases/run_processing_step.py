@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from application.attempts import Attempts
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from application.takeover import TakeOver
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from domain.job import AttemptKind, MonthlyRewardJob
 
@@ -33,13 +33,13 @@ class RunProcessingStep:
     def __init__(
         self,
         jobs: JobRepository,
-        takeover: TakeOver,
+        attempts: Attempts,
         process: ProcessMonthlyRewards,
         clock: Clock,
         step: timedelta,
     ) -> None:
         self._jobs = jobs
-        self._takeover = takeover
+        self._attempts = attempts
         self._process = process
         self._clock = clock
         self._step = step
@@ -51,7 +51,7 @@ class RunProcessingStep:
             return StepOutcome(StepKind.IDLE, newest[0] if newest else None)
         job = min(processing, key=lambda j: j.period)  # the oldest unfinished month first
         began = self._clock.now()
-        mine = await self._takeover.claim(job, AttemptKind.STEP)
+        mine = await self._attempts.take_over(job, AttemptKind.STEP)
         if mine is None:
             return StepOutcome(StepKind.BUSY, job)
         recorded = mine.results.records_total

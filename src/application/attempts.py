@@ -1,6 +1,6 @@
-"""Taking over a job whose worker stopped renewing its lease: the one way an abandoned job
-resumes, shared by the trigger and the sweep. Exactly one taker wins: the attempt claim is a
-unique-index insert, atomic on MongoDB and FerretDB alike."""
+"""New attempts at a job: takeovers of a job nobody holds, bounded steps, operators' retries.
+Each begins with a claim of the next attempt number (a unique-index insert, atomic on MongoDB and
+FerretDB alike), so of any number of racing callers exactly one becomes the job's worker."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from application.lease import LeaseTerms
 from application.ports.attempt_claims import AttemptClaims
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
+from domain.errors import JobNotRetryable
 from domain.job import AttemptKind, MonthlyRewardJob
 
 
-class TakeOver:
+class Attempts:
     def __init__(
         self,
         jobs: JobRepository,
@@ -31,17 +32,17 @@ class TakeOver:
         self._clock = clock
         self._terms = terms
 
-    async def execute(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
+    async def resume_abandoned(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
         """Resumes `job` in this process if its lease has expired and this caller wins the
         claim; None when the lease is alive, another caller won, or steps do the resuming."""
         if not self._launcher.resumes_abandoned:
             return None
-        taken = await self.claim(job, AttemptKind.TAKEOVER)
+        taken = await self.take_over(job, AttemptKind.TAKEOVER)
         if taken is not None:
             await self._launcher.launch(taken, "takeover")
         return taken
 
-    async def claim(self, job: MonthlyRewardJob, kind: AttemptKind) -> MonthlyRewardJob | None:
+    async def take_over(self, job: MonthlyRewardJob, kind: AttemptKind) -> MonthlyRewardJob | None:
         """Makes this process the job's worker under the next attempt, without starting work:
         None when the lease is alive or another caller won the claim."""
         now = self._clock.now()
@@ -55,9 +56,23 @@ class TakeOver:
         if not await self._jobs.save(job):
             return None
         level = logging.WARNING if kind is AttemptKind.TAKEOVER else logging.INFO
-        job_log("rewards.takeover", job).log(
+        job_log("rewards.attempts", job).log(
             level, "took over the job for %s from %s (%s)", job.period, previous, kind.value
         )
+        return job
+
+    async def retry(self, job: MonthlyRewardJob) -> MonthlyRewardJob:
+        """A failed job resumes under the next attempt. Two operators retrying at once both see
+        `failed`; the claim lets one win, and the other is told a retry is underway."""
+        job.ensure_retryable()
+        now, epoch = self._clock.now(), job.epoch + 1
+        underway = JobNotRetryable(f"a retry of the job for {job.period} is already underway")
+        if not await self._claims.claim(job.id, epoch, self._terms.owner, now):
+            raise underway
+        job.retry(epoch, self._terms.owner, now, self._terms.duration)
+        if not await self._jobs.save(job):
+            raise underway
+        await self._launcher.launch(job, "retry")
         return job
 
     async def _next_epoch(self, job: MonthlyRewardJob, now: datetime) -> int | None:
