@@ -64,6 +64,7 @@ async def test_bounded_steps_pay_the_month_exactly_as_one_background_run() -> No
     job = next(iter(world.jobs.jobs.values()))
     assert job.status is JobStatus.COMPLETED
     assert len(paid_per_step) > 3 and max(paid_per_step) < 49  # several steps, none did it all
+    assert all(paid > 0 for paid in paid_per_step)  # each step moves the month on
     assert sum(paid_per_step) == 49
     assert world.users.wallets() == reference.users.wallets()
     assert job.results == next(iter(reference.jobs.jobs.values())).results
@@ -74,12 +75,22 @@ async def test_bounded_steps_pay_the_month_exactly_as_one_background_run() -> No
 async def test_a_step_stops_at_the_first_checkpoint_whose_next_batch_would_overrun() -> None:
     world = stepped_world()
     await world.start.execute()
+    await world.step.execute()  # freezes the students' ranking (a step of its own, mostly)
     started = world.clock.now()
     outcome = await world.step.execute()
     assert outcome.kind is StepKind.WORKED and outcome.job is not None
     assert outcome.job.history[-1].ended_at is not None
     # 20 s allowed; the last batch may overrun it by at most one batch's time.
     assert outcome.job.history[-1].ended_at - started < timedelta(seconds=20) * 1.5
+
+
+async def test_a_step_pays_a_batch_even_when_reaching_its_work_takes_all_its_time() -> None:
+    slow = stepped_world()
+    slow.clock.tick = timedelta(seconds=30)  # every reading: longer than a whole step
+    await slow.start.execute()
+    first = await slow.step.execute()  # freezes the students' ranking, then pays one batch
+    second = await slow.step.execute()
+    assert (first.paid, second.paid) == (4, 4)
 
 
 async def test_an_overlapping_call_answers_that_a_step_is_running() -> None:

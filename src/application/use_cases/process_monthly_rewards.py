@@ -37,15 +37,20 @@ class StepEnded(Exception):
 @dataclass
 class _StepTime:
     """When a step must end. Work stops at a checkpoint when one more batch as long as the last
-    would pass the deadline, so a step overruns it by one batch at most, and only when a batch
-    takes longer than the one before."""
+    would pass the deadline, so a step overruns it by one batch at most. Every step pays at
+    least one batch, however slow the database: a step that could not would never finish."""
 
     until: datetime | None
+    batches: int = 0
     last_batch: timedelta = timedelta(0)
 
     def check(self, now: datetime) -> None:
-        if self.until is not None and now + self.last_batch >= self.until:
+        if self.until is not None and self.batches and now + self.last_batch >= self.until:
             raise StepEnded()
+
+    def paid(self, took: timedelta) -> None:
+        self.batches += 1
+        self.last_batch = took
 
 
 class ProcessMonthlyRewards:
@@ -141,7 +146,7 @@ class ProcessMonthlyRewards:
             outcome = await self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
             job.record_batch(category.name, outcome.awarded, outcome.failed, entries[-1].rank)
             await self._save_progress(job, keeper)
-            step.last_batch = self._clock.now() - began
+            step.paid(self._clock.now() - began)
 
     def _rewards(
         self,
