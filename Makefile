@@ -42,6 +42,6 @@ bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests migrations benchmarks
-	$(BIN)/ruff format --check src tests migrations benchmarks
+	$(BIN)/ruff check src tests migrations benchmarks tools
+	$(BIN)/ruff format --check src tests migrations benchmarks tools
 	$(BIN)/mypy
