@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.sizing import slow_server_reason
 from tools.testservers import ServerError, ServerUnavailable, TestServer, choose
 
 _LAYERS = {
@@ -54,10 +55,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("integration")
 
 
-def pytest_report_header() -> str:
-    if os.environ.get(EXTERNAL_URL_ENV):
-        return f"real server: {EXTERNAL_URL_ENV}"
-    return f"real server: {choose().describe()}"
+def pytest_report_header() -> list[str]:
+    server = EXTERNAL_URL_ENV if os.environ.get(EXTERNAL_URL_ENV) else choose().describe()
+    lines = [f"real server: {server}"]
+    if (slow := slow_server_reason()) is not None:
+        lines.append(f"real-server suites sized down (fewer users, longer leases): {slow}")
+    return lines
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,12 @@ import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from tests.backends import drop_database, settings_for
 from tests.support.instances import ServiceInstance
+from tests.support.sizing import lease_seconds
 from tools.testservers import TestServer
 
 from infrastructure.settings import Settings
 
-LEASE_S = 2.0
+LEASE_S = lease_seconds(2.0, slow=5.0)
 # Short leases and sweeps, quick server selection, and enough retries to ride out a few seconds.
 FAULT_ENV = {
     "REWARDS_LEASE_SECONDS": str(LEASE_S),

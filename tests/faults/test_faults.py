@@ -6,7 +6,6 @@ amount. Run it alone with `make faults` (pytest -m faults)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 from tests.faults.conftest import LEASE_S, Deployment, FaultServer
 from tests.http.conftest import ADMIN, SCHEDULER
+from tests.support.sizing import population
 
 from domain.period import Period
 from infrastructure.seeding import seed_users
@@ -23,7 +23,7 @@ from infrastructure.seeding import seed_users
 URL = "/api/ranking/monthly-rewards"
 MONTH = {"month": 10, "year": 2026}
 PERIOD = Period(2026, 10)
-BIG = int(os.environ.get("REWARDS_FAULT_USERS") or 20000)  # case 1's population
+BIG = population(20000, 6000, "REWARDS_FAULT_USERS")  # case 1's population
 
 
 def report(capsys: pytest.CaptureFixture[str], case: str, injected: str, checked: str) -> None:

@@ -1,6 +1,7 @@
-"""How many users the real-server suites seed: their full size, unless the test server is one on
-which that would take too long (FerretDB on SQLite scans a collection for every filter but a
-bare ``_id``, so a month's guarded updates grow quadratic in the population)."""
+"""How big and how patient the real-server suites are: full size, unless the test server scans
+a collection for every guarded update (FerretDB on SQLite, mongo-java-server's memory backend),
+where a month's updates grow quadratic in the population and a chunk of them can outlast a
+2-second lease on a busy machine."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ import os
 from tools.testservers import choose
 
 
+def slow_server_reason() -> str | None:
+    """Why the suites are sized down on this server, or None when they run at full size."""
+    if os.environ.get("REWARDS_TEST_MONGODB_URL"):
+        return None
+    return choose().slow_reason
+
+
 def population(full: int, reduced: int, override_env: str) -> int:
-    """``override_env``'s value if set; else ``full`` on a real MongoDB or a server that scales,
-    ``reduced`` on a slow one."""
+    """``override_env``'s value if set, else ``full``, or ``reduced`` on a slow server."""
     if raw := os.environ.get(override_env):
         return int(raw)
-    if os.environ.get("REWARDS_TEST_MONGODB_URL"):
-        return full
-    return full if choose().slow_reason is None else reduced
+    return full if slow_server_reason() is None else reduced
+
+
+def lease_seconds(full: float, slow: float) -> float:
+    """The fault suite's lease: ``full`` on a server that scales, ``slow`` where a chunk of
+    guarded updates can take longer than a third of ``full``."""
+    return full if slow_server_reason() is None else slow

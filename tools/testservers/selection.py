@@ -62,7 +62,10 @@ class Choice:
     @property
     def slow_reason(self) -> str | None:
         """Why full-size suites would take too long on this server, or None when they would not."""
-        if self.kind == "ferretdb" and self.backend == "sqlite":
+        if self.kind == "mongo-java-server":
+            # Measured here: 3.5 ms per guarded update at 2,000 documents, 9.9 ms at 20,000.
+            return "mongo-java-server's memory backend scans the collection for a guarded update"
+        if self.backend == "sqlite":
             return "FerretDB's SQLite backend scans the collection for every filter but a bare _id"
         return None
 
