@@ -52,9 +52,11 @@ def build_ferretdb() -> Path:
     if (built := artifact.built()) is not None:
         return built
 
+    go = _go()
+
     def go_build(target: Path) -> None:
         run_checked(
-            [_go(), "build", "-o", str(target), "."],
+            [go, "build", "-o", str(target), "."],
             BUILD_TIMEOUT_S,
             cwd=SOURCE,
             env={**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"},

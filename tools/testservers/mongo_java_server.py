@@ -53,9 +53,10 @@ def build_mongo_java_server() -> Path:
     if (built := artifact.built()) is not None:
         return built
 
+    _tool("javac", "compile the mongo-java-server launcher (a JDK)")
+    mvn = _tool("mvn", "build the mongo-java-server launcher (Maven)")
+
     def maven_package(target: Path) -> None:
-        _tool("javac", "compile the mongo-java-server launcher (a JDK)")
-        mvn = _tool("mvn", "build the mongo-java-server launcher (Maven)")
         # A copy, so that `target/` never lands in the repository and builds never collide.
         with tempfile.TemporaryDirectory(prefix="build-mongo-java-server-", dir=cache_dir()) as tmp:
             project = Path(tmp) / "project"

@@ -89,7 +89,10 @@ class Choice:
         )
 
     def build(self) -> Path:
-        """Build the server once (cached); return the binary or jar."""
+        """Build the server once (cached); return the binary or jar. ServerUnavailable when
+        this choice cannot be had here: a build would not make it usable."""
+        if self.problem is not None:
+            raise ServerUnavailable(self.problem)
         if self.kind == "mongo-java-server":
             return build_mongo_java_server()
         return build_ferretdb()
