@@ -21,14 +21,16 @@ demo: venv
 serve: venv
 	$(BIN)/rewards serve
 
-# Builds the test server REWARDS_TEST_SERVER names (default FerretDB) first. Without its build
-# tools (outside CI) the real-server tests skip with a reason; under CI=true they must run.
+# Installs what the test server REWARDS_TEST_SERVER names (default FerretDB on PostgreSQL) lacks
+# when it can (apt-get as root; else FerretDB runs on SQLite and the real-server suites are sized
+# down), and builds it once. Without its build tools (outside CI) the real-server tests skip with
+# a reason; under CI=true they must run.
 test: venv
-	@if ! tools/test-server --build; then \
+	@if ! tools/test-server --provision --build; then \
 		if [ "$${CI:-}" = "true" ]; then \
-			echo "error: could not build the test server (CI=true)" >&2; exit 1; \
+			echo "error: could not provision or build the test server (CI=true)" >&2; exit 1; \
 		fi; \
-		echo "warning: could not build the test server; real-server tests will skip" >&2; \
+		echo "warning: could not provision or build the test server; real-server tests may skip" >&2; \
 	fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -15,6 +15,7 @@ from types import FrameType
 from tools.testservers.cache import cache_dir
 from tools.testservers.errors import ServerError, ServerUnavailable, ToolchainMissing
 from tools.testservers.ferretdb import FerretDB
+from tools.testservers.provision import provision
 from tools.testservers.selection import BACKEND_ENV, SERVER_ENV, SERVER_KINDS, choose
 from tools.testservers.server import TestServer
 
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--provision",
+        action="store_true",
+        help="install what the server lacks here (PostgreSQL; a JDK and Maven) with apt-get, "
+        "as root; else say why not",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -106,6 +113,11 @@ def _serve(server: TestServer) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.provision:
+            done = provision(choose(kind=args.server, backend=args.handler))
+            print(f"test-server: provision: {done}", file=sys.stderr)
+            if not (args.build or args.describe):
+                return 0
         if args.describe:
             print(choose(kind=args.server, backend=args.handler).describe())
             return 0

@@ -47,6 +47,7 @@ class Choice:
     why: str
     problem: str | None
     postgres: PostgresInstall | None
+    forced_backend: Backend | None = None  # None: PostgreSQL when it can be run, else SQLite
 
     def describe(self) -> str:
         """One line for a report header; builds and starts nothing."""
@@ -129,6 +130,6 @@ def _ferretdb_choice(raw_backend: str, from_caller: bool) -> Choice:
             return Choice("ferretdb", "postgresql", "default", None, postgres)
         return Choice("ferretdb", "sqlite", f"PostgreSQL not used: {missing}", None, postgres)
     if wanted == "sqlite":
-        return Choice("ferretdb", "sqlite", f"forced by {source}", None, postgres)
+        return Choice("ferretdb", "sqlite", f"forced by {source}", None, postgres, "sqlite")
     problem = None if missing is None else f"{source} asks for PostgreSQL: {missing}"
-    return Choice("ferretdb", "postgresql", f"forced by {source}", problem, postgres)
+    return Choice("ferretdb", "postgresql", f"forced by {source}", problem, postgres, "postgresql")
