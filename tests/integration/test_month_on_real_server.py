@@ -12,7 +12,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from tests.backends import container_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 from tests.http.conftest import SCHEDULER, wait_until_finished
-from tests.support.real_server import RealServerUnavailable, selected_backend
+from tests.support.sizing import population
 
 from domain.job import MonthlyRewardJob
 from domain.period import Period
@@ -24,18 +24,8 @@ from infrastructure.settings import Settings
 URL = "/api/ranking/monthly-rewards"
 
 
-def _default_students() -> int:
-    """A few thousand users; fewer on FerretDB's SQLite backend, which scans the collection for
-    every guarded update (quadratic in the population)."""
-    if os.environ.get("REWARDS_TEST_MONGODB_URL"):
-        return 2700
-    try:
-        return 2700 if selected_backend() == "postgresql" else 900
-    except RealServerUnavailable:
-        return 900
-
-
-STUDENTS = int(os.environ.get("REWARDS_IT_STUDENTS") or _default_students())
+# A few thousand users; fewer on a server that scans the collection per guarded update.
+STUDENTS = population(2700, 900, "REWARDS_IT_STUDENTS")
 TEACHERS = STUDENTS // 9
 
 
