@@ -14,8 +14,10 @@ from tests.expectations import assert_paid_exactly_once
 from tests.faults.conftest import Deployment
 from tests.faults.test_faults import BIG, MONTH, PERIOD, URL, job_doc, post, report, seed
 from tests.http.conftest import SCHEDULER
+from tests.support.sizing import lease_seconds
 
-LEASE_S, STEP_S = 4.0, 2.0
+LEASE_S = lease_seconds(4.0, slow=10.0)
+STEP_S = LEASE_S / 2
 STEPS_ENV = {
     "REWARDS_EXECUTION": "steps",
     "REWARDS_STEP_SECONDS": str(STEP_S),
