@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
 from pymongo.errors import DuplicateKeyError
 
 import migrations
+from migrations.preflight import check_compatible
 
 RECORDS = "schema_migrations"
 log = logging.getLogger("rewards.migrations")
@@ -31,7 +32,10 @@ class Migration:
     version: int
     name: str
     description: str
-    up: Callable[[AsyncIOMotorDatabase[dict[str, Any]]], Awaitable[None]]
+    up: Callable[
+        [AsyncIOMotorDatabase[dict[str, Any]], AsyncIOMotorCollection[dict[str, Any]]],
+        Awaitable[None],
+    ]
 
 
 def discover() -> list[Migration]:
@@ -51,8 +55,12 @@ async def applied_versions(db: AsyncIOMotorDatabase[dict[str, Any]]) -> set[int]
     return {doc["_id"] async for doc in db[RECORDS].find({}, {"_id": 1})}
 
 
-async def migrate(db: AsyncIOMotorDatabase[dict[str, Any]]) -> list[Migration]:
-    """Applies what is pending; returns what this call applied."""
+async def migrate(
+    db: AsyncIOMotorDatabase[dict[str, Any]], users_collection: str = "users"
+) -> list[Migration]:
+    """Checks the database can be shared (raising IncompatibleDatabase, having changed nothing,
+    when it cannot), then applies what is pending; returns what this call applied."""
+    await check_compatible(db)
     done = await applied_versions(db)
     applied = []
     for migration in discover():
@@ -61,7 +69,7 @@ async def migrate(db: AsyncIOMotorDatabase[dict[str, Any]]) -> list[Migration]:
         log.info(
             "[MonthlyRewards] applying migration %s: %s", migration.name, migration.description
         )
-        await migration.up(db)
+        await migration.up(db, db[users_collection])
         try:
             await db[RECORDS].insert_one(
                 {

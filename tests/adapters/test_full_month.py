@@ -57,6 +57,6 @@ async def test_migrations_are_recorded_and_idempotent(container: Container) -> N
     assert await applied_versions(container.db()) == {m.version for m in discover()}
     # As when two instances migrate at once: the index step runs again over existing indexes.
     for migration in discover():
-        await migration.up(container.db())
+        await migration.up(container.db(), container.users())
     info = await container.db()["monthlyrewards"].index_information()
     assert info["user_year_month_category_unique"]["unique"] is True
