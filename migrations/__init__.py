@@ -1,8 +1,9 @@
 """Versioned index and schema migrations for the service's own collections.
 
 Each module `mNNNN_<name>.py` defines `VERSION`, `DESCRIPTION` and `async def up(db, users)`
-(`users`: the main application's users collection); the runner applies them in order and
-records each in `schema_migrations`. Migrations must be idempotent: two instances starting
+(`users`: the main application's users collection), and may define `async def check(db, users)`
+that refuses, changing nothing, a database it cannot migrate; the runner runs every pending
+migration's check, then applies them in order and records each in `schema_migrations`. Migrations must be idempotent: two instances starting
 together may both run one before either records it.
 
 A migration is history: it writes out the index definitions and field names it works with,

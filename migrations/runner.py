@@ -27,15 +27,19 @@ RECORDS = "schema_migrations"
 log = logging.getLogger("rewards.migrations")
 
 
+Step = Callable[
+    [AsyncIOMotorDatabase[dict[str, Any]], AsyncIOMotorCollection[dict[str, Any]]],
+    Awaitable[None],
+]
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
     description: str
-    up: Callable[
-        [AsyncIOMotorDatabase[dict[str, Any]], AsyncIOMotorCollection[dict[str, Any]]],
-        Awaitable[None],
-    ]
+    up: Step
+    check: Step | None = None  # raises IncompatibleDatabase, changing nothing
 
 
 def discover() -> list[Migration]:
@@ -43,7 +47,8 @@ def discover() -> list[Migration]:
     for info in pkgutil.iter_modules(migrations.__path__):
         if info.name.startswith("m") and info.name[1:5].isdigit():
             module: ModuleType = importlib.import_module(f"migrations.{info.name}")
-            found.append(Migration(module.VERSION, info.name, module.DESCRIPTION, module.up))
+            check = getattr(module, "check", None)
+            found.append(Migration(module.VERSION, info.name, module.DESCRIPTION, module.up, check))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
@@ -62,14 +67,17 @@ async def migrate(
     when it cannot), then applies what is pending; returns what this call applied."""
     await check_compatible(db)
     done = await applied_versions(db)
+    pending = [m for m in discover() if m.version not in done]
+    users = db[users_collection]
+    for migration in pending:  # every refusal before the first change
+        if migration.check is not None:
+            await migration.check(db, users)
     applied = []
-    for migration in discover():
-        if migration.version in done:
-            continue
+    for migration in pending:
         log.info(
             "[MonthlyRewards] applying migration %s: %s", migration.name, migration.description
         )
-        await migration.up(db, db[users_collection])
+        await migration.up(db, users)
         try:
             await db[RECORDS].insert_one(
                 {

@@ -21,7 +21,7 @@ BACKENDS = ["mongomock", "real"]
 
 @asynccontextmanager
 async def fresh_database(
-    backend: str, real_url: str | None
+    backend: str, real_url: str | None, migrated: bool = True
 ) -> AsyncIterator[AsyncIOMotorDatabase[dict[str, Any]]]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     if backend == "mongomock":
@@ -30,7 +30,8 @@ async def fresh_database(
         assert real_url is not None
         client = AsyncIOMotorClient(real_url, tz_aware=True, directConnection=True)
     db = client[name]
-    await migrate(db)
+    if migrated:
+        await migrate(db)
     try:
         yield db
     finally:

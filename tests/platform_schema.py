@@ -33,7 +33,9 @@ class Model(BaseModel):
 
 
 class Badge(Model):
-    id: ObjectId = Field(alias="_id")  # Mongoose gives every pushed sub-document one
+    # Mongoose gives every element it pushes one; one pushed otherwise may lack it (not
+    # required), but one that has it must be an ObjectId. Ours carry it: test_platform_contract.
+    id: ObjectId | None = Field(default=None, alias="_id")
     name: RequiredText
     category: Category
     month: Month
@@ -198,7 +200,12 @@ def _joins(
     problems += _duplicates("snapshots", snapshots, ("year", "month", "category"))
     problems += _duplicates("jobs", jobs, ("year", "month"))
     for user in users:
-        ids = [b.get("_id") for b in user.get("badges") or [] if isinstance(b, dict)]
+        badges = user.get("badges")
+        ids = (
+            [b["_id"] for b in badges if isinstance(b, dict) and "_id" in b]
+            if isinstance(badges, list)
+            else []
+        )
         if len(ids) != len(set(map(str, ids))):
             problems.append(f"user {user['_id']}: two badges share an _id")
     for job in jobs:

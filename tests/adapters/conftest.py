@@ -31,3 +31,27 @@ async def container(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
     await c.runner().shutdown(5)
     await drop_database(settings)
     await c.shutdown_resources()  # type: ignore[misc]
+
+
+@pytest.fixture(params=BACKENDS)
+async def raw_db(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[AsyncIOMotorDatabase[dict[str, Any]]]:
+    """A fresh database nothing has migrated: for data in earlier shapes."""
+    url = request.getfixturevalue("real_server_url") if request.param == "real" else None
+    async with fresh_database(request.param, url, migrated=False) as database:
+        yield database
+
+
+@pytest.fixture(params=BACKENDS)
+async def unstarted(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
+    """The real container on a fresh database it has not migrated yet: a test puts the data
+    a platform database already holds in place, then starts it."""
+    url = request.getfixturevalue("real_server_url") if request.param == "real" else None
+    settings = settings_for(request.param, url, batch_size=7)
+    c = container_for(settings)
+    yield c
+    await c.runner().shutdown(5)
+    await drop_database(settings)
+    await c.shutdown_resources()  # type: ignore[misc]
+    c.client().close()  # opened even when the start failed
