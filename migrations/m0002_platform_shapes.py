@@ -13,10 +13,12 @@
 - jobs get `createdAt`/`updatedAt`; a job the platform's old code created gets our epoch 0,
   and, unless it completed, its results are kept under `platformResults` and reset: our run
   pays each category from rank 1 again and counts what it finds paid.
-- wallets: each user's `monthlyRewardKeys` gets the key of every month and category they hold
-  a badge for, or a record `awarded` by the platform's own job. The key is the proof of payment
-  our credit refuses to pay twice: without it, a month the platform's job half paid would be
-  paid again on `retry` to the users it had paid.
+- wallets: for every month the platform's own job worked on (its job, snapshot or records),
+  each user's `monthlyRewardKeys` gets the key of each category they hold a badge of that month
+  for, or a record `awarded` by that job. The key is the proof of payment our credit refuses to
+  pay twice: without it, a month the platform's job half paid would be paid again on `retry` to
+  the users it had paid. Jobs and snapshots of the platform's are marked `platformOrigin`, so a
+  run stopped before this step still finds their months.
 
 Run it once the platform's own monthly job is switched off: keys are derived from what it had
 written when this ran.
@@ -49,6 +51,7 @@ SNAPSHOTS = "monthlyrankingsnapshots"
 ENTRIES = "monthlyrankingsnapshotentries"
 JOBS = "monthlyrewardjobs"
 KEYS_FIELD = "monthlyRewardKeys"
+PLATFORM_ORIGIN = "platformOrigin"  # marks a job or snapshot the platform's old job wrote
 
 CATEGORIES = ("global", "students", "teachers")
 TIERS = ("CHAMPION", "ELITE", "ACHIEVER", "PERFORMER", "UNPLACED")
@@ -188,7 +191,7 @@ async def _adopt_platform_snapshot(db: Db, doc: Mapping[str, Any]) -> None:
     for start in range(0, len(entries), BATCH):
         await _insert_new(db[ENTRIES], entries[start : start + BATCH])
     taken = doc.get("snapshotDate") or doc.get("createdAt") or _made_at(doc)
-    fields: dict[str, Any] = {"status": "frozen", "frozenAt": taken}
+    fields: dict[str, Any] = {"status": "frozen", "frozenAt": taken, PLATFORM_ORIGIN: True}
     defaults = {
         "totalUsers": len(rankings),
         "snapshotDate": taken,
@@ -313,7 +316,9 @@ async def _jobs(db: Db) -> None:
             if name not in doc:
                 fields[name] = value
         if "attempts" not in doc:  # the platform's own job: no attempt of ours has run
-            fields.update({"attempts": 0, "attemptHistory": [], "lease": None})
+            fields.update(
+                {"attempts": 0, "attemptHistory": [], "lease": None, PLATFORM_ORIGIN: True}
+            )
             if doc.get("status") != "completed":
                 fields.update(
                     {
@@ -329,14 +334,12 @@ async def _jobs(db: Db) -> None:
 
 
 async def _wallet_keys(db: Db, users: Collection) -> None:
-    paid_by_platform: dict[Any, set[str]] = defaultdict(set)
-    platform_records = {"status": "awarded", "paidByAttempt": {"$exists": False}}
-    async for record in db[REWARDS].find(
-        platform_records, {"userId": 1, "year": 1, "month": 1, "category": 1}
-    ):
-        key = _key(record)
-        if key is not None:
-            paid_by_platform[record["userId"]].add(key)
+    """Only months the platform's own job touched (a job, snapshot or record of its own): a badge
+    of any other month was not paid by a job this service could resume, and a database without
+    such months (a fresh one, ours) is not scanned at all."""
+    months, paid_by_platform = await _platform_months(db)
+    if not months:
+        return
     updates: list[UpdateOne] = []
     async for user in users.find({}, {"badges": 1, KEYS_FIELD: 1}):
         held = user.get(KEYS_FIELD)
@@ -344,22 +347,42 @@ async def _wallet_keys(db: Db, users: Collection) -> None:
         wanted = set(paid_by_platform.get(user["_id"], ()))
         if isinstance(badges, list):
             wanted.update(
-                k for b in badges if isinstance(b, Mapping) and (k := _key(b)) is not None
+                k
+                for b in badges
+                if isinstance(b, Mapping) and (b.get("year"), b.get("month")) in months
+                if (k := _key(b)) is not None
             )
         missing = sorted(wanted - set(held if isinstance(held, list) else ()))
         if not missing:
             continue
-        if isinstance(held, list):
-            updates.append(
-                UpdateOne({"_id": user["_id"]}, {"$addToSet": {KEYS_FIELD: {"$each": missing}}})
-            )
-        else:
-            updates.append(UpdateOne({"_id": user["_id"]}, {"$set": {KEYS_FIELD: missing}}))
+        update: dict[str, Any] = (
+            {"$addToSet": {KEYS_FIELD: {"$each": missing}}}
+            if isinstance(held, list)
+            else {"$set": {KEYS_FIELD: missing}}  # $addToSet fails on a null field
+        )
+        updates.append(UpdateOne({"_id": user["_id"]}, update))
         if len(updates) == CHUNK:
             await users.bulk_write(updates, ordered=False)
             updates = []
     if updates:
         await users.bulk_write(updates, ordered=False)
+
+
+async def _platform_months(db: Db) -> tuple[set[tuple[Any, Any]], dict[Any, set[str]]]:
+    """The (year, month)s the platform's own job worked on, and the keys of what its records
+    say it awarded, by user."""
+    months: set[tuple[Any, Any]] = set()
+    marked = {PLATFORM_ORIGIN: True}
+    for collection in (JOBS, SNAPSHOTS):
+        async for doc in db[collection].find(marked, {"year": 1, "month": 1}):
+            months.add((doc.get("year"), doc.get("month")))
+    paid: dict[Any, set[str]] = defaultdict(set)
+    fields = {"userId": 1, "year": 1, "month": 1, "category": 1, "status": 1}
+    async for record in db[REWARDS].find({"paidByAttempt": {"$exists": False}}, fields):
+        months.add((record.get("year"), record.get("month")))
+        if record.get("status") == "awarded" and (key := _key(record)) is not None:
+            paid[record["userId"]].add(key)
+    return months, paid
 
 
 def _key(doc: Mapping[str, Any]) -> str | None:

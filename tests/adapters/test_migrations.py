@@ -155,6 +155,39 @@ async def test_a_month_half_paid_by_the_platforms_job_is_completed_by_retry_payi
     await assert_platform_accepts(db)
 
 
+async def test_a_half_paid_month_whose_failed_job_was_deleted_is_paid_once_by_a_new_run(
+    unstarted: Container,
+) -> None:
+    """The seed's own advice for a failed month was to delete its job and trigger again: its
+    records and snapshot still say which month the platform's job worked on."""
+    month = half_paid_month(students=14, teachers=3, paid=5)
+    db = unstarted.db()
+    await insert_half_paid_month(db, month)
+    await db["monthlyrewardjobs"].delete_many({})
+    before = {u["_id"]: u["rewards"]["coins"] for u in await db["users"].find({}).to_list(None)}
+    await start_container(unstarted)
+    await unstarted.start_monthly_rewards().execute(DECEMBER)
+    await unstarted.runner().wait_idle()
+    assert (await unstarted.get_job_status().execute(DECEMBER)).status is JobStatus.COMPLETED
+    for rank, student in enumerate(month.students, start=1):
+        user = await db["users"].find_one({"_id": student["_id"]})
+        expected = 0 if rank <= month.paid else DEFAULT_TIERS.tier_for(rank).coins
+        assert user["rewards"]["coins"] - before[student["_id"]] == expected, rank
+        assert _month_badges(user) == ["students"]
+    await assert_platform_accepts(db)
+
+
+async def test_badges_of_months_the_platforms_job_never_touched_change_nothing(
+    raw_db: Any,
+) -> None:
+    month = half_paid_month(students=6, teachers=0, paid=3)
+    await raw_db["users"].insert_many(month.students)  # badges, but no job, snapshot or record
+    before = await dump(raw_db)
+    await run_migrations(raw_db, Settings())
+    after = await dump(raw_db)
+    assert after["users"] == before["users"]
+
+
 def _month_badges(user: dict[str, Any]) -> list[str]:
     return [b["category"] for b in user["badges"] if (b["year"], b["month"]) == (2024, 12)]
 
