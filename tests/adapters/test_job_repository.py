@@ -103,3 +103,22 @@ async def test_concurrent_claims_of_one_attempt_have_exactly_one_winner(db) -> N
     await repo.create(job)
     won = await asyncio.gather(*(claims.claim(job.id, 2, f"w{i}", T0) for i in range(20)))
     assert won.count(True) == 1
+
+
+async def test_adapters_on_two_databases_in_one_process_keep_apart(db) -> None:  # type: ignore[no-untyped-def]
+    """Nothing global: each adapter works on the database it was handed."""
+    other = db.client[f"{db.name}_other"]
+    try:
+        here, there = (
+            MongoJobRepository(db, FixedClock(T0)),
+            MongoJobRepository(other, FixedClock(T0)),
+        )
+        await here.create(start(here, Period(2024, 12)))
+        await there.create(start(there, Period(2024, 12)))  # the lock of another database
+        await there.create(start(there, Period(2025, 1)))
+        assert [j.period.key for j in await here.recent(5)] == ["2024-12"]
+        assert [j.period.key for j in await there.recent(5)] == ["2025-01", "2024-12"]
+        assert await MongoAttemptClaims(db).claim("job", 2, "a", T0)
+        assert await MongoAttemptClaims(other).claim("job", 2, "a", T0)
+    finally:
+        await db.client.drop_database(other.name)
