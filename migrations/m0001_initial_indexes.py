@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
-from pymongo import ASCENDING, IndexModel
+from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
+
+from migrations.indexes import ensure_index
 
 VERSION = 1
 DESCRIPTION = (
@@ -17,54 +18,39 @@ DESCRIPTION = (
     "entry (snapshot, rank), reward (user, year, month, category)"
 )
 
-INDEXES: dict[str, list[IndexModel]] = {
-    "monthlyrewardjobs": [
-        IndexModel(
-            [("year", ASCENDING), ("month", ASCENDING)], unique=True, name="year_month_unique"
-        )
-    ],
-    "monthlyrankingsnapshots": [
-        IndexModel(
-            [("year", ASCENDING), ("month", ASCENDING), ("category", ASCENDING)],
-            unique=True,
-            name="year_month_category_unique",
-        )
-    ],
-    "monthlyrankingsnapshotentries": [
-        IndexModel(
-            [("snapshotId", ASCENDING), ("rank", ASCENDING)],
-            unique=True,
-            name="snapshot_rank_unique",
-        )
-    ],
-    "monthlyrewards": [
-        IndexModel(
-            [
-                ("userId", ASCENDING),
-                ("year", ASCENDING),
-                ("month", ASCENDING),
-                ("category", ASCENDING),
-            ],
-            unique=True,
-            name="user_year_month_category_unique",
-        ),
-        IndexModel(
-            [
-                ("year", ASCENDING),
-                ("month", ASCENDING),
-                ("category", ASCENDING),
-                ("rank", ASCENDING),
-            ],
-            name="period_rank",
-        ),
-    ],
-}
+# (collection, index name, keys, unique), as they were when this migration was written.
+INDEXES: tuple[tuple[str, str, tuple[tuple[str, int], ...], bool], ...] = (
+    ("monthlyrewardjobs", "year_month_unique", (("year", 1), ("month", 1)), True),
+    (
+        "monthlyrankingsnapshots",
+        "year_month_category_unique",
+        (("year", 1), ("month", 1), ("category", 1)),
+        True,
+    ),
+    (
+        "monthlyrankingsnapshotentries",
+        "snapshot_rank_unique",
+        (("snapshotId", 1), ("rank", 1)),
+        True,
+    ),
+    (
+        "monthlyrewards",
+        "user_year_month_category_unique",
+        (("userId", 1), ("year", 1), ("month", 1), ("category", 1)),
+        True,
+    ),
+    (
+        "monthlyrewards",
+        "period_rank",
+        (("year", 1), ("month", 1), ("category", 1), ("rank", 1)),
+        False,
+    ),
+)
 
 
-async def up(db: AsyncIOMotorDatabase[dict[str, Any]]) -> None:
-    # One createIndexes call per index: FerretDB 1.24 panics on a call naming two or more indexes
-    # that already exist (two instances migrating at once). Creating an index that exists is a
-    # no-op on MongoDB, so re-running this is harmless.
-    for collection, indexes in INDEXES.items():
-        for index in indexes:
-            await db[collection].create_indexes([index])
+async def up(
+    db: AsyncIOMotorDatabase[dict[str, Any]], users: AsyncIOMotorCollection[dict[str, Any]]
+) -> None:
+    # Creating an index that exists is a no-op, so re-running this is harmless.
+    for collection, name, keys, unique in INDEXES:
+        await ensure_index(db[collection], keys, name=name, unique=unique)

@@ -25,13 +25,13 @@ from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
-from infrastructure.mongo.attempt_claims import BeanieAttemptClaims
+from infrastructure.mongo.attempt_claims import MongoAttemptClaims
 from infrastructure.mongo.client import database, open_client, prepare_database
 from infrastructure.mongo.errors import is_transient as transient_on_mongo
-from infrastructure.mongo.job_repository import BeanieJobRepository
+from infrastructure.mongo.job_repository import MongoJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
-from infrastructure.mongo.reward_repository import BeanieRewardRepository
-from infrastructure.mongo.snapshot_repository import BeanieSnapshotRepository
+from infrastructure.mongo.reward_repository import MongoRewardRepository
+from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
 from infrastructure.mongo.wallet import MongoWallet
 from infrastructure.runner import AsyncioTaskRunner
 from infrastructure.settings import Settings
@@ -53,7 +53,7 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
     client = providers.Singleton(open_client, settings=settings)
     db = providers.Singleton(database, client=client, settings=settings)
-    # The one async step (migrations, Beanie init); awaited by `init_resources()` at start-up.
+    # The one async step (migrations); awaited by `init_resources()` at start-up.
     setup = providers.Resource(prepare_database, client=client, db=db, settings=settings)
     users = providers.Singleton(_users, db=db, settings=settings)
 
@@ -64,11 +64,14 @@ class Container(containers.DeclarativeContainer):
     retry_policy = providers.Singleton(_retry_policy, settings=settings)
     is_transient = providers.Object(transient_on_mongo)
 
-    jobs = providers.Singleton(CompletedJobCache, inner=providers.Singleton(BeanieJobRepository))
-    claims = providers.Singleton(BeanieAttemptClaims)
-    snapshots = providers.Singleton(BeanieSnapshotRepository)
+    # Every adapter is handed its database: two containers in one process use two databases.
+    jobs = providers.Singleton(
+        CompletedJobCache, inner=providers.Singleton(MongoJobRepository, db=db, clock=clock)
+    )
+    claims = providers.Singleton(MongoAttemptClaims, db=db)
+    snapshots = providers.Singleton(MongoSnapshotRepository, db=db, policy=settings.provided.policy)
     update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
-    rewards = providers.Singleton(BeanieRewardRepository, update_chunk=update_chunk)
+    rewards = providers.Singleton(MongoRewardRepository, db=db, update_chunk=update_chunk)
     participants = providers.Singleton(MongoParticipantSource, users=users)
     wallet = providers.Singleton(MongoWallet, users=users, update_chunk=update_chunk)
 

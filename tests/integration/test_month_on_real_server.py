@@ -17,7 +17,7 @@ from tests.support.sizing import population
 from domain.job import MonthlyRewardJob
 from domain.period import Period
 from infrastructure.container import start_container, stop_container
-from infrastructure.mongo.job_repository import BeanieJobRepository
+from infrastructure.mongo.job_repository import MongoJobRepository
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings
 
@@ -112,7 +112,7 @@ async def test_rewards_run_after_a_crash_waits_out_the_lease_and_finishes_the_mo
     container = container_for(real_settings)
     await start_container(container)
     try:  # a worker that died a moment ago: its lease has 2 s left
-        jobs = BeanieJobRepository()
+        jobs = MongoJobRepository(container.db(), container.clock())
         now = datetime.now(UTC)
         dead = MonthlyRewardJob.start(
             jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=2)

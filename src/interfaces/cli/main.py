@@ -12,14 +12,13 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from migrations.runner import migrate
-
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import DomainError, InvalidPeriod
 from domain.job import MonthlyRewardJob
 from domain.period import Period
 from infrastructure.container import Container, container_for, start_container, stop_container
 from infrastructure.event_loop import loop_factory
+from infrastructure.mongo.client import IncompatibleDatabase, check_database, run_migrations
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings, SettingsError
 
@@ -81,7 +80,9 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         key = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, api_keys=(key,))
         print(f"REWARDS_API_KEYS is not set; this run accepts the generated key:\n  {key}\n")
-    app = create_app(container_for(settings))
+    container = container_for(settings)
+    await check_database(container.db())  # a database it cannot share stops it before serving
+    app = create_app(container)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=args.access_log
     )
@@ -143,7 +144,7 @@ async def _seed(args: argparse.Namespace, settings: Settings) -> int:
 async def _migrate(_: argparse.Namespace, settings: Settings) -> int:
     container = container_for(settings)
     try:
-        applied = await migrate(container.db())
+        applied = await run_migrations(container.db(), settings)
     finally:
         container.client().close()
     for migration in applied:
@@ -261,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             return runner.run(_COMMANDS[args.command](args, settings))
-    except (SettingsError, DomainError) as exc:
+    except (SettingsError, DomainError, IncompatibleDatabase) as exc:
         print(f"rewards: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
