@@ -111,11 +111,12 @@ async def test_rewards_run_after_a_crash_waits_out_the_lease_and_finishes_the_mo
     before = await snapshot_users(db)
     container = container_for(real_settings)
     await start_container(container)
-    try:  # a worker that died a moment ago: its lease has 2 s left
+    try:  # a worker that died a moment ago: its lease has 10 s left, enough for the new process
+        # to start and find it held even on a loaded machine
         jobs = MongoJobRepository(container.db(), container.clock())
         now = datetime.now(UTC)
         dead = MonthlyRewardJob.start(
-            jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=2)
+            jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=10)
         )
         await jobs.create(dead)
     finally:
