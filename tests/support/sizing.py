@@ -17,10 +17,8 @@ def slow_server_reason() -> str | None:
     return choose().slow_reason
 
 
-def population(full: int, reduced: int, override_env: str) -> int:
-    """``override_env``'s value if set, else ``full``, or ``reduced`` on a slow server."""
-    if raw := os.environ.get(override_env):
-        return int(raw)
+def population(full: int, reduced: int) -> int:
+    """``full`` users, or ``reduced`` on a slow server."""
     return full if slow_server_reason() is None else reduced
 
 
