@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.job import JobResults, MonthlyRewardJob
+from domain.job import JobResults
 from domain.payout_preview import PayoutPreview
 
 DASH = "\u2013"  # an en dash: "no value"
@@ -118,42 +118,6 @@ def preview_charts(preview: PayoutPreview, tiers: Sequence[str]) -> tuple[Chart,
         bar_chart("Rewards a run would pay", tiers, categories, counts, "rewards"),
         bar_chart("Coins a run would pay", tiers, categories, coins, "coins"),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryBar:
-    name: str
-    processed: int
-    total: int
-    state: str  # waiting, ranking, paying, done
-
-    @property
-    def percent(self) -> int:
-        return (
-            100
-            if self.total == 0 and self.state == "done"
-            else self.processed * 100 // max(1, self.total)
-        )
-
-
-def progress_bars(job: MonthlyRewardJob, categories: Sequence[str]) -> list[CategoryBar]:
-    """One bar per category of the policy, including those the job has not reached yet."""
-    bars = []
-    progress = job.progress
-    for name in [*categories, *(c for c in progress.categories if c not in categories)]:
-        seen = progress.categories.get(name)
-        if seen is None:
-            state = "ranking" if progress.category == name else "waiting"
-            bars.append(CategoryBar(name, 0, 0, state))
-            continue
-        if seen.processed >= seen.total:
-            state = "done"
-        elif progress.category == name and progress.phase.value == "snapshot":
-            state = "ranking"
-        else:
-            state = "paying" if progress.category == name else "waiting"
-        bars.append(CategoryBar(name, seen.processed, seen.total, state))
-    return bars
 
 
 def number(value: float | None) -> str:

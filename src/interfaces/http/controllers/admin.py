@@ -26,9 +26,10 @@ from domain.errors import JobNotFound, SnapshotNotFound
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from domain.policy import RewardPolicy
-from interfaces.http.admin_views import preview_charts, progress_bars, relative, results_charts
+from interfaces.http.admin_views import preview_charts, relative, results_charts
 from interfaces.http.auth import require_admin_key, require_api_key
 from interfaces.http.ops_params import Month, Year, optional_month
+from interfaces.job_progress import progress_bars
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TOP = 10
