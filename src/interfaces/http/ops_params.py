@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from application.paging import MAX_PAGE_SIZE, PageRequest
 from domain.errors import InvalidPeriod
 from domain.period import MAX_YEAR, MIN_YEAR, Period
 
-Month = Annotated[int | None, Parameter(ge=1, le=12, description="1-12; with year")]
+Month = Annotated[int | None, QueryParameter(ge=1, le=12, description="1-12; with year")]
 Year = Annotated[
-    int | None, Parameter(ge=MIN_YEAR, le=MAX_YEAR, description="e.g. 2024; with month")
+    int | None, QueryParameter(ge=MIN_YEAR, le=MAX_YEAR, description="e.g. 2024; with month")
 ]
-PageNumber = Annotated[int, Parameter(ge=1, description="1 and up")]
+PageNumber = Annotated[int, QueryParameter(ge=1, description="1 and up")]
 PageSize = Annotated[
-    int, Parameter(query="pageSize", ge=1, le=MAX_PAGE_SIZE, description="rows per page")
+    int, QueryParameter(name="pageSize", ge=1, le=MAX_PAGE_SIZE, description="rows per page")
 ]
 
 

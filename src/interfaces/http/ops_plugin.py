@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from litestar.config.app import AppConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins import InitPluginProtocol
 from litestar.template.config import TemplateConfig
 

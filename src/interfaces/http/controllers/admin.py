@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
@@ -115,7 +115,7 @@ class AdminController(Controller):
     async def user(
         self,
         get_user_rewards: NamedDependency[GetUserRewards],
-        user_id: Annotated[str, Parameter(query="userId", min_length=1, max_length=64)],
+        user_id: Annotated[str, QueryParameter(name="userId", min_length=1, max_length=64)],
     ) -> Template:
         found = await get_user_rewards.execute(user_id.strip(), PageRequest(1, 60))
         return _page("admin/user.html.j2", user_id=user_id.strip(), page=found)

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from application.use_cases.preview_monthly_rewards import PreviewMonthlyRewards
 from domain.errors import InvalidPeriod
@@ -46,7 +47,7 @@ class PreviewController(Controller):
         self,
         preview_monthly_rewards: NamedDependency[PreviewMonthlyRewards],
         policy: NamedDependency[RewardPolicy],
-        data: PeriodBody | None = None,
+        data: JSONBody[PeriodBody | None] = None,
         month: Month = None,
         year: Year = None,
     ) -> dict[str, Any]:

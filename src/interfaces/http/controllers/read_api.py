@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 from application.use_cases.check_schedule import CheckSchedule
 from application.use_cases.get_ranking_snapshot import GetRankingSnapshot
@@ -31,7 +31,7 @@ from interfaces.http.ops_presenters import (
 )
 from interfaces.http.presenters import envelope
 
-Text = Annotated[str | None, Parameter(max_length=64)]
+Text = Annotated[str | None, QueryParameter(max_length=64)]
 
 
 class ReadApiController(Controller):
@@ -51,7 +51,7 @@ class ReadApiController(Controller):
         year: Year = None,
         category: Text = None,
         tier: Text = None,
-        user_id: Annotated[str | None, Parameter(query="userId", max_length=64)] = None,
+        user_id: Annotated[str | None, QueryParameter(name="userId", max_length=64)] = None,
         page: PageNumber = 1,
         page_size: PageSize = 50,
     ) -> dict[str, Any]:
@@ -71,7 +71,7 @@ class ReadApiController(Controller):
     )
     async def user_rewards(
         self,
-        user_id: Annotated[str, Parameter(max_length=64)],
+        user_id: Annotated[str, PathParameter(max_length=64)],
         get_user_rewards: NamedDependency[GetUserRewards],
         page: PageNumber = 1,
         page_size: PageSize = 50,
@@ -91,7 +91,7 @@ class ReadApiController(Controller):
         self,
         get_ranking_snapshot: NamedDependency[GetRankingSnapshot],
         policy: NamedDependency[RewardPolicy],
-        category: Annotated[str, Parameter(max_length=64)],
+        category: Annotated[str, QueryParameter(max_length=64)],
         month: Month = None,
         year: Year = None,
         page: PageNumber = 1,
