@@ -150,7 +150,7 @@ async def jobs_command(ctx: Context) -> int:
         if ctx.args.json:
             print_json({"jobs": [job_summary(j) for j in jobs], "total": len(jobs)})
         elif jobs:
-            ctx.out.print(views.history_table(jobs))
+            ctx.out.print(views.history_view(jobs))
         else:
             ctx.out.print("No monthly rewards job has run yet.")
         return 0
@@ -318,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     level = logging.WARNING if args.command in QUIET else logging.INFO
     configure_logging(settings.log_format, level)
-    ctx = Context(args, settings, Console())
+    # With --json, stdout carries the JSON alone; what a person would read goes to stderr.
+    ctx = Context(args, settings, Console(stderr=getattr(args, "json", False)))
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             return runner.run(COMMANDS[args.command](ctx))

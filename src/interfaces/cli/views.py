@@ -110,16 +110,18 @@ def errors_table(job: MonthlyRewardJob) -> Table:
     return table
 
 
-def history_table(jobs: Sequence[MonthlyRewardJob]) -> Table:
+def history_view(jobs: Sequence[MonthlyRewardJob]) -> RenderableType:
+    """The history table, then a line per job that failed or has failed rewards (errors are
+    long: in a column they would squeeze the table on a narrow terminal)."""
     table = Table(title="Monthly reward jobs, newest first", title_justify="left")
-    table.add_column("month")
-    table.add_column("status")
-    table.add_column("started (UTC)")
-    table.add_column("duration", justify="right")
-    table.add_column("rewards", justify="right")
-    table.add_column("coins", justify="right")
-    table.add_column("attempts", justify="right")
-    table.add_column("error", overflow="fold", max_width=48)
+    table.add_column("month", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("took", justify="right", no_wrap=True)
+    table.add_column("rewards", justify="right", no_wrap=True)
+    table.add_column("coins", justify="right", no_wrap=True)
+    table.add_column("attempt", justify="right", no_wrap=True)
+    notes: list[RenderableType] = []
     for job in jobs:
         table.add_row(
             str(job.period),
@@ -129,12 +131,12 @@ def history_table(jobs: Sequence[MonthlyRewardJob]) -> Table:
             f"{job.results.total_rewards_awarded:,}",
             f"{job.results.total_coins_awarded:,}",
             str(job.epoch),
-            job.error_message
-            or (
-                "" if not job.results.errors_total else f"{job.results.errors_total} failed rewards"
-            ),
         )
-    return table
+        if job.error_message:
+            notes.append(Text(f"  {job.period}: {job.error_message}", style="red"))
+        elif job.results.errors_total:
+            notes.append(Text(f"  {job.period}: {job.results.errors_total:,} failed rewards"))
+    return Group(table, *notes)
 
 
 def schedule_view(status: ScheduleStatus) -> Text:
