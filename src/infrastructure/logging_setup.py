@@ -37,7 +37,7 @@ def _renderer(log_format: str, stream: TextIO | _CurrentStderr) -> list[Processo
     if log_format == "json":
         return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     colors = isinstance(stream, _CurrentStderr) and sys.stderr.isatty()
-    return [structlog.dev.ConsoleRenderer(colors=colors, pad_event=0)]
+    return [structlog.dev.ConsoleRenderer(colors=colors)]
 
 
 def configure_logging(

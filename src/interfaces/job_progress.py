@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.job import MonthlyRewardJob, Phase
+from domain.job import JobStatus, MonthlyRewardJob, Phase
 
 
 class BarState(StrEnum):
@@ -15,6 +15,7 @@ class BarState(StrEnum):
     RANKING = "ranking"  # freezing the category's snapshot
     PAYING = "paying"
     DONE = "done"
+    STOPPED = "stopped"  # the job failed before finishing this category: a retry resumes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,13 @@ def progress_bars(job: MonthlyRewardJob, categories: Sequence[str]) -> list[Cate
 
 
 def _bar(job: MonthlyRewardJob, name: str) -> CategoryBar:
+    bar = _running_bar(job, name)
+    if job.status is JobStatus.FAILED and bar.state is not BarState.DONE:
+        return CategoryBar(bar.name, bar.processed, bar.total, BarState.STOPPED)
+    return bar
+
+
+def _running_bar(job: MonthlyRewardJob, name: str) -> CategoryBar:
     progress = job.progress
     current = progress.category == name and job.progress.phase is not Phase.DONE
     seen = progress.categories.get(name)

@@ -10,8 +10,8 @@ import logging
 from pathlib import Path
 
 from litestar.config.app import AppConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from infrastructure import metrics
