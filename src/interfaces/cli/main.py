@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
@@ -246,6 +246,9 @@ def _json_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print JSON (the API's shape)")
 
 
+AddCommand = Callable[[str, str], argparse.ArgumentParser]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rewards",
@@ -258,6 +261,12 @@ def _parser() -> argparse.ArgumentParser:
     def add(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=text, description=text)
 
+    _month_commands(add)
+    _service_commands(add)
+    return parser
+
+
+def _month_commands(add: AddCommand) -> None:
     status = add("status", "a month's job (default: the newest) and the missed-run alarm")
     _month_options(status)
     _json_option(status)
@@ -274,6 +283,8 @@ def _parser() -> argparse.ArgumentParser:
     _month_options(retry, required=True)
     _json_option(retry)
 
+
+def _service_commands(add: AddCommand) -> None:
     serve = add("serve", "the HTTP API and the status page (/admin), with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -289,7 +300,6 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--teachers", type=int, required=True)
     seed.add_argument("--seed", type=int, default=0)
     add("migrate", "apply pending index and schema migrations (start-up does it too)")
-    return parser
 
 
 COMMANDS: dict[str, Handler] = {

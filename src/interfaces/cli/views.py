@@ -15,6 +15,7 @@ from application.use_cases.check_schedule import ScheduleStatus
 from application.use_cases.get_ranking_snapshot import SnapshotPage
 from application.use_cases.preview_monthly_rewards import PreviewOutcome
 from domain.job import JobHealth, JobResults, JobStatus, MonthlyRewardJob
+from domain.payout_preview import PayoutPreview
 from domain.ranking import RankedEntry
 from domain.tiers import TierTable
 
@@ -170,51 +171,53 @@ def preview_view(outcome: PreviewOutcome, tiers: TierTable) -> RenderableType:
                 style="yellow",
             )
         )
+    parts.append(payout_table(preview))
+    for payout in preview.categories:
+        if payout.top:
+            title = f"Top {len(payout.top)} {payout.category} (would be)"
+            parts.append(top_table(title, payout.top, tiers))
+    parts.extend(anomalies_view(preview))
+    return Group(*parts)
+
+
+def payout_table(preview: PayoutPreview) -> Table:
     table = Table(show_footer=True)
     table.add_column("category", footer="total")
     table.add_column("tier")
     table.add_column("ranks")
     table.add_column("users", justify="right", footer=f"{preview.total_users:,}")
     table.add_column("coins each", justify="right")
-    table.add_column(
-        "coins", justify="right", footer=Text(f"{preview.total_coins:,}", style="bold")
-    )
+    total = Text(f"{preview.total_coins:,}", style="bold")
+    table.add_column("coins", justify="right", footer=total)
     for payout in preview.categories:
         for index, tier in enumerate(payout.tiers):
             last = "" if tier.last_rank is None else str(tier.last_rank)
-            ranks = (
-                str(tier.first_rank)
-                if tier.last_rank == tier.first_rank
-                else f"{tier.first_rank}-{last}"
-            )
+            single = tier.last_rank == tier.first_rank
             table.add_row(
                 payout.category if index == 0 else "",
                 tier.tier,
-                ranks,
+                str(tier.first_rank) if single else f"{tier.first_rank}-{last}",
                 f"{tier.users:,}",
                 f"{tier.coins_each:,}",
                 f"{tier.coins:,}",
                 end_section=index == len(payout.tiers) - 1,
             )
-    parts.append(table)
-    for payout in preview.categories:
-        if payout.top:
-            parts.append(
-                top_table(f"Top {len(payout.top)} {payout.category} (would be)", payout.top, tiers)
-            )
-    if preview.anomalies:
-        parts.append(Text("Worth a look before paying:", style="bold"))
-        for anomaly in preview.anomalies:
-            sample = ", ".join(anomaly.user_ids)
-            more = ", ..." if anomaly.count > len(anomaly.user_ids) else ""
-            parts.append(
-                Text(f"  - {anomaly.message}" + (f"\n    {sample}{more}" if sample else ""))
-            )
-    else:
-        parts.append(
+    return table
+
+
+def anomalies_view(preview: PayoutPreview) -> list[RenderableType]:
+    if not preview.anomalies:
+        return [
             Text("No anomalies: every user has counters, no tie is decided by _id.", style="green")
-        )
-    return Group(*parts)
+        ]
+    parts: list[RenderableType] = [Text("Worth a look before paying:", style="bold")]
+    for anomaly in preview.anomalies:
+        parts.append(Padding(Text(f"- {anomaly.message}"), (0, 0, 0, 2)))
+        if anomaly.user_ids:
+            more = " ..." if anomaly.count > len(anomaly.user_ids) else ""
+            ids = Text(" ".join(anomaly.user_ids) + more, style="dim")
+            parts.append(Padding(ids, (0, 0, 0, 4)))
+    return parts
 
 
 def top_table(title: str, entries: Sequence[RankedEntry], tiers: TierTable) -> Table:
