@@ -216,8 +216,23 @@ class JobMetricsCollector(Collector):
         yield from (processed, total, health)
 
 
-def render(metrics: JobMetrics) -> bytes:
-    """The text exposition: the job documents' figures, then the in-process metrics."""
+class _DatabaseUp(Collector):
+    def __init__(self, up: bool) -> None:
+        self._up = up
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "rewards_job_documents_readable",
+            "1 when this scrape could read the job documents (0: the job figures are missing)",
+            value=1.0 if self._up else 0.0,
+        )
+
+
+def render(metrics: JobMetrics | None) -> bytes:
+    """The text exposition: the job documents' figures (None: they could not be read, and only
+    the in-process metrics follow), then the in-process metrics."""
     registry = CollectorRegistry()
-    registry.register(JobMetricsCollector(metrics))
+    registry.register(_DatabaseUp(metrics is not None))
+    if metrics is not None:
+        registry.register(JobMetricsCollector(metrics))
     return generate_latest(registry) + generate_latest(_process_registry())

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.fakes import FakeDatabaseProbe, FixedClock
 from tests.operations.conftest import ADMIN, SCHEDULER
 
+from application.use_cases.gather_job_metrics import GatherJobMetrics, JobMetrics
 from infrastructure.container import Container
 from infrastructure.seeding import seed_users
 
@@ -296,3 +297,21 @@ async def test_the_page_is_a_shell_without_a_key(
     assert f'data-total-coins="{job["results"]["totalCoinsAwarded"]}"' in preview.text
     assets = await client.get("/admin/assets/admin.css")
     assert assets.status_code == 200 and "progress" in assets.text
+
+
+async def test_metrics_answer_when_the_job_documents_cannot_be_read(container: Container) -> None:
+    class Unreadable(GatherJobMetrics):  # Litestar checks an injected value's type
+        async def execute(self) -> JobMetrics:
+            raise ConnectionError("the database is away")
+
+    real = container.gather_job_metrics()
+    container.gather_job_metrics.override(
+        providers.Object(Unreadable(real._jobs, real._schedule, real._clock))
+    )
+    async with AsyncTestClient(app=_app(container)) as client:
+        answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    found = _samples(answer.text)
+    assert found[("rewards_job_documents_readable", ())] == 0
+    assert not any(name == "rewards_jobs" for name, _ in found)
+    assert ("rewards_trigger_calls_total", (("outcome", "started"),)) in found

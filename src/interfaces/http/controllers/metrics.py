@@ -3,16 +3,19 @@ load balancers call them; neither says anything a client could misuse."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
 
 from application.use_cases.check_readiness import CheckReadiness
-from application.use_cases.gather_job_metrics import GatherJobMetrics
+from application.use_cases.gather_job_metrics import GatherJobMetrics, JobMetrics
 from infrastructure.metrics import CONTENT_TYPE, render
 from interfaces.http.ops_presenters import readiness_json
 from interfaces.http.presenters import envelope
+
+log = logging.getLogger("rewards.metrics")
 
 
 @get(
@@ -22,7 +25,12 @@ from interfaces.http.presenters import envelope
     media_type=CONTENT_TYPE,
 )
 async def metrics(gather_job_metrics: NamedDependency[GatherJobMetrics]) -> Response[bytes]:
-    return Response(render(await gather_job_metrics.execute()), media_type=CONTENT_TYPE)
+    try:
+        figures: JobMetrics | None = await gather_job_metrics.execute()
+    except Exception:  # the database is away: still answer with what this process counted
+        log.warning("[MonthlyRewards] /metrics could not read the job documents", exc_info=True)
+        figures = None
+    return Response(render(figures), media_type=CONTENT_TYPE)
 
 
 @get(
