@@ -84,3 +84,19 @@ def test_an_exception_stays_on_one_json_line() -> None:
     (line,) = stream.getvalue().splitlines()
     record = json.loads(line)
     assert record["event"] == "it failed" and "RuntimeError: boom" in record["exception"]
+
+
+@pytest.mark.usefixtures("restore_logging")
+async def test_the_app_keeps_the_structlog_handler() -> None:
+    """Litestar's default logging config would swap the root handler for its own format."""
+    from litestar.testing import AsyncTestClient
+
+    from interfaces.http.app import create_app
+
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    ours = list(logging.getLogger().handlers)
+    async with AsyncTestClient(app=create_app(container_for(settings_for("mongomock", None)))):
+        logging.getLogger("rewards.test").info("after start-up")
+    assert logging.getLogger().handlers == ours
+    assert json.loads(stream.getvalue().splitlines()[-1])["event"] == "after start-up"

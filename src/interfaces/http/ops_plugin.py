@@ -52,6 +52,10 @@ class OpsPlugin(InitPluginProtocol):
         app_config.dependencies.update(ops_dependencies(self._container))
         app_config.middleware.insert(0, MetricsMiddleware())  # outermost: times all of it
         app_config.template_config = templates()
+        # Logging is set up once per process by infrastructure/logging_setup.py (structlog, one
+        # line per event); Litestar's default config would replace the root handlers with its
+        # own format at start-up.
+        app_config.logging_config = None
         app_config.on_startup.append(self._start_scheduling)  # after the container started
         app_config.on_shutdown.insert(0, self._stop_scheduling)  # before it stops
         return app_config
