@@ -14,7 +14,7 @@ from rich.text import Text
 from application.use_cases.check_schedule import ScheduleStatus
 from application.use_cases.get_ranking_snapshot import SnapshotPage
 from application.use_cases.preview_monthly_rewards import PreviewOutcome
-from domain.job import JobHealth, JobResults, JobStatus, MonthlyRewardJob
+from domain.job import AttemptOutcome, JobHealth, JobResults, JobStatus, MonthlyRewardJob
 from domain.payout_preview import PayoutPreview
 from domain.ranking import RankedEntry
 from domain.tiers import TierTable
@@ -45,25 +45,28 @@ def status_text(status: JobStatus) -> Text:
 
 
 def job_view(job: MonthlyRewardJob, health: JobHealth, tiers: TierTable) -> RenderableType:
-    head = Text.assemble(
-        ("Job ", "bold"),
-        (str(job.period), "bold"),
-        "  ",
-        status_text(job.status),
-        "  ",
-        (health.value, HEALTH_STYLE[health]),
-        (f"   {job.id}", "dim"),
-    )
+    head = Text.assemble(("Job ", "bold"), (str(job.period), "bold"), "  ", status_text(job.status))
+    if job.status is JobStatus.PROCESSING:  # is anyone working on it? (finished says nothing)
+        head.append(f"  {health.value}", style=HEALTH_STYLE[health])
+    head.append(f"   {job.id}", style="dim")
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="dim")
     facts.add_column()
+    now = datetime.now(UTC)
     facts.add_row("started", when(job.started_at))
-    facts.add_row("finished", when(job.completed_at))
-    facts.add_row("duration", seconds(job.duration))
+    if job.completed_at is not None:
+        facts.add_row("finished", f"{when(job.completed_at)}, after {seconds(job.duration)}")
+    else:
+        facts.add_row("running for", seconds((now - job.started_at).total_seconds()))
     attempt = job.current_attempt
-    facts.add_row("attempt", f"#{job.epoch}" + (f" ({attempt.kind.value})" if attempt else ""))
+    if attempt is not None:
+        running = attempt.outcome is AttemptOutcome.RUNNING
+        ended = "" if running else f", {attempt.outcome.value}"
+        facts.add_row("attempt", f"#{attempt.number} ({attempt.kind.value}{ended})")
     if job.lease is not None and job.status is JobStatus.PROCESSING:
-        facts.add_row("lease", f"{job.lease.owner}, expires {when(job.lease.expires_at)}")
+        left = (job.lease.expires_at - now).total_seconds()
+        expiry = f"expires in {left:.0f} s" if left > 0 else f"expired {-left:.0f} s ago"
+        facts.add_row("lease", f"{job.lease.owner}, {expiry}")
     for category, progress in job.progress.categories.items():
         facts.add_row(f"progress {category}", f"{progress.processed:,} / {progress.total:,}")
     parts: list[RenderableType] = [head, Padding(facts, (0, 0, 0, 2))]
