@@ -84,7 +84,10 @@ async def run_command(ctx: Context) -> int:
     def waiting(job: MonthlyRewardJob) -> None:
         lease = job.lease
         holder = f"{lease.owner} until {views.when(lease.expires_at)}" if lease else "a worker"
-        ctx.out.print(f"{job.period} is held by {holder}; waiting for it to finish or lapse")
+        ctx.out.print(
+            f"{StartKind.ALREADY_PROCESSING.value}: {job.period} is held by {holder}; "
+            "waiting for it to finish or its lease to lapse"
+        )
 
     period = period_of(ctx.args)  # bad input is refused before the database is opened
 
