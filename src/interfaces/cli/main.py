@@ -317,8 +317,9 @@ COMMANDS: dict[str, Handler] = {
     "seed": seed_command,
     "migrate": migrate_command,
 }
-# Reads print tables and JSON: their log stays quiet unless something is wrong.
-QUIET = {"status", "jobs", "preview"}
+# Reads print tables and JSON, and the demo narrates itself: their log stays quiet unless
+# something is wrong (the embedded database's banner is a warning, so the demo still shows it).
+QUIET = {"status", "jobs", "preview", "demo"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
