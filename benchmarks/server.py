@@ -1,5 +1,5 @@
-"""The server under test: REWARDS_MONGODB_URL when set, else a throw-away FerretDB (on PostgreSQL
-when its binaries are installed) started and removed by the test suite's own helper."""
+"""The server under test: REWARDS_MONGODB_URL when set, else a throw-away test server (FerretDB on
+PostgreSQL when its binaries are installed) started and removed by tools.testservers."""
 
 from __future__ import annotations
 
@@ -30,8 +30,7 @@ def database_server() -> Iterator[tuple[str, str]]:
     if url:
         yield url, describe_url(url)
         return
-    from tests.support.real_server import RealServer  # only when we start the server ourselves
+    from tools.testservers import choose  # only when we start the server ourselves
 
-    server = RealServer()
-    with server as started:
-        yield started, server.describe()
+    with choose().server() as server:
+        yield server.url, server.describe()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from application.ports.attempt_claims import AttemptClaim, AttemptClaims
@@ -65,6 +65,18 @@ class FixedClock(Clock):
         self.current = now
 
     def now(self) -> datetime:
+        return self.current
+
+
+class TickingClock(FixedClock):
+    """Time passes by `tick` at every reading, as it does while a worker pays batches."""
+
+    def __init__(self, tick: timedelta) -> None:
+        super().__init__()
+        self.tick = tick
+
+    def now(self) -> datetime:
+        self.current += self.tick
         return self.current
 
 

@@ -59,6 +59,10 @@ class LeaseKeeper:
         self._lost = False
 
     @property
+    def owner(self) -> str:
+        return self._terms.owner
+
+    @property
     def lost(self) -> bool:
         return self._lost
 

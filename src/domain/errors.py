@@ -33,6 +33,10 @@ class JobNotRetryable(DomainError):
     """Only a failed job may be retried; a processing or completed one may not."""
 
 
+class StepsNotEnabled(DomainError):
+    """A step of work was asked of a service that runs its jobs in the background."""
+
+
 class LeaseLost(DomainError):
     """This worker's attempt was superseded (its lease expired and another took over): it must
     stop at once. Not a failure of the job, which goes on under the newer attempt."""

@@ -2,7 +2,7 @@
 
 A completed month never changes again, and it is what the scheduler's repeated triggers and the
 admins' status polls ask about most: answering those from memory keeps the duplicate fast path
-free of database round trips (the issue's p99 target at 100 concurrent clients). Anything not
+free of database round trips (the trigger's p99 at 100 concurrent clients). Anything not
 completed is read fresh every time, so takeovers, retries and progress are never stale.
 """
 

@@ -49,6 +49,9 @@ def configure_logging(
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        # A job's own log (application/job_log.py) passes its id and attempt as record extras;
+        # lines from elsewhere in a job's task get them from the job context.
+        structlog.stdlib.ExtraAdder(allow=("job_id", "attempt", "period")),
         _job_fields,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -18,11 +18,15 @@ from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
 from domain.ranking import DEFAULT_CATEGORIES, Category
 from domain.tiers import DEFAULT_TIERS, Tier, TierTable
+from infrastructure.platform_rules import check_policy
 
 
 def read_policy_file(path: Path) -> RewardPolicy:
-    """Raises OSError, json.JSONDecodeError or InvalidPolicy, each naming what is wrong."""
-    return policy_from_mapping(json.loads(path.read_text(encoding="utf-8")))
+    """Raises OSError, json.JSONDecodeError or InvalidPolicy, each naming what is wrong; a policy
+    that would write a value the platform's models refuse is refused here, at start-up."""
+    policy = policy_from_mapping(json.loads(path.read_text(encoding="utf-8")))
+    check_policy(policy)
+    return policy
 
 
 def policy_from_mapping(data: Mapping[str, Any]) -> RewardPolicy:

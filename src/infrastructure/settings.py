@@ -44,6 +44,8 @@ class Settings:
     retry_max_delay: float = 8.0
     write_concern: str | int = "majority"
     write_journal: bool = True
+    execution: str = "background"  # or "steps": serverless hosts, driven by POST .../process
+    step_seconds: float = 20.0  # the most work one step does inside its request
     # Operator surfaces (issue 11): the missed-run alarm, self-scheduling, the log format.
     run_deadline: RunDeadline = field(default_factory=RunDeadline)
     self_schedule: bool = False
@@ -83,10 +85,30 @@ class Settings:
             retry_max_delay=_seconds(env, "REWARDS_RETRY_MAX_DELAY", 8.0),
             write_concern=_write_concern(env.get("REWARDS_WRITE_CONCERN") or "majority"),
             write_journal=_flag(env.get("REWARDS_WRITE_JOURNAL", "true")),
+            execution=_execution(env.get("REWARDS_EXECUTION") or "background"),
+            step_seconds=_seconds(env, "REWARDS_STEP_SECONDS", 20.0),
             run_deadline=_deadline(env),
             self_schedule=_flag(env.get("REWARDS_SELF_SCHEDULE", "")),
             log_format=_log_format(env.get("REWARDS_LOG_FORMAT") or "console"),
         )
+
+    def __post_init__(self) -> None:
+        if self.execution == "steps" and self.step_seconds >= self.lease_seconds:
+            raise SettingsError(
+                f"REWARDS_STEP_SECONDS ({self.step_seconds:g}) must be shorter than "
+                f"REWARDS_LEASE_SECONDS ({self.lease_seconds:g}): a step holds the lease"
+            )
+
+    @property
+    def runs_in_steps(self) -> bool:
+        return self.execution == "steps"
+
+
+def _execution(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"background", "steps"}:
+        raise SettingsError(f"REWARDS_EXECUTION must be 'background' or 'steps', got {raw!r}")
+    return value
 
 
 def _flag(raw: str) -> bool:

@@ -99,8 +99,7 @@ def test_history_a_moving_progress_bar_and_the_chart(
     browser: Any, server: AdminServer, screenshots: Path
 ) -> None:
     # The month just ended has no job yet, and it is past due (the server's deadline is the
-    # 1st, 00:00): the alarm says so. (One server per process: Beanie's document classes are
-    # bound to one database at a time, so this is not a second server.)
+    # 1st, 00:00): the alarm says so; when its job starts, the next refresh says that instead.
     page = _open(browser, server, LAPTOP, key="admin-key")
     assert page.get_attribute("#alarm", "class") == "alarm overdue"
     assert f"Overdue. {RUNNING} has no job" in page.inner_text("#alarm")

@@ -54,7 +54,7 @@ async def test_json_lines_name_the_job_and_attempt() -> None:
     run = [line for line in lines if line.get("logger") == "rewards.process"]
     events = [line["event"] for line in run]
     assert any(e.startswith("[MonthlyRewards] Processing category: students") for e in events)
-    assert any(e == f"[MonthlyRewards] Job {job_id} marked as completed" for e in events)
+    assert any(e.startswith(f"[MonthlyRewards] Job {job_id} marked as completed") for e in events)
     assert len(run) >= 6
     for line in run:
         assert line["job_id"] == job_id and line["attempt"] == 1
@@ -100,3 +100,17 @@ async def test_the_app_keeps_the_structlog_handler() -> None:
         logging.getLogger("rewards.test").info("after start-up")
     assert logging.getLogger().handlers == ours
     assert json.loads(stream.getvalue().splitlines()[-1])["event"] == "after start-up"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_lines_inside_a_jobs_task_name_it_even_without_the_job_log() -> None:
+    from application.log_context import job_context
+
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    with job_context("job-7", 3):  # what the launcher sets around a job's task
+        logging.getLogger("rewards.retry").warning("transient error; retrying")
+    logging.getLogger("rewards.http").info("outside any job")
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (inside["job_id"], inside["attempt"]) == ("job-7", 3)
+    assert "job_id" not in outside and "attempt" not in outside

@@ -32,6 +32,7 @@ from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.run_processing_step import RunProcessingStep
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.container import Container
 from infrastructure.settings import Settings
@@ -74,6 +75,10 @@ class World:
         return self.container.list_recent_jobs()  # type: ignore[no-any-return]
 
     @property
+    def step(self) -> RunProcessingStep:
+        return self.container.run_processing_step()  # type: ignore[no-any-return]
+
+    @property
     def sweep(self) -> ResumeAbandonedJobs:
         return self.container.resume_abandoned_jobs()  # type: ignore[no-any-return]
 
@@ -91,13 +96,19 @@ class World:
         self.clock.current += self.terms.duration + timedelta(seconds=1)
 
 
-def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | None = None) -> World:
+def build_world(
+    users: list[FakeUser],
+    batch_size: int = 4,
+    plan: FaultPlan | None = None,
+    settings: Settings | None = None,
+    clock: FixedClock | None = None,
+) -> World:
     plan = plan or FaultPlan()
     people = InMemoryUsers(users, plan)
     world = World(
         container=Container(),
         plan=plan,
-        clock=FixedClock(),
+        clock=clock or FixedClock(),
         jobs=InMemoryJobRepository(plan),
         claims=InMemoryAttemptClaims(plan),
         snapshots=InMemorySnapshotRepository(plan),
@@ -106,7 +117,7 @@ def build_world(users: list[FakeUser], batch_size: int = 4, plan: FaultPlan | No
         runner=RecordingTaskRunner(),
     )
     overrides = {
-        world.container.settings: Settings(batch_size=batch_size),
+        world.container.settings: settings or Settings(batch_size=batch_size),
         world.container.clock: world.clock,
         world.container.runner: world.runner,
         world.container.lease_terms: LEASE,

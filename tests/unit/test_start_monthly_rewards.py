@@ -7,7 +7,7 @@ from tests.unit.conftest import World
 
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import PeriodNotEnded
-from domain.job import JobResults, JobStatus, MonthlyRewardJob
+from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from infrastructure.cached_jobs import CompletedJobCache
 
@@ -75,7 +75,7 @@ async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.PROCESSING
     assert inner.finds == 3
-    job.complete(JobResults(), start + timedelta(seconds=5))
+    job.complete(start + timedelta(seconds=5))
     await jobs.save(job)
     for _ in range(3):  # completed: read once, then from memory
         found = await jobs.find(Period(2024, 12))

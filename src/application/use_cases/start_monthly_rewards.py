@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from application.attempts import Attempts
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from application.takeover import TakeOver
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -52,14 +52,14 @@ class StartMonthlyRewards:
         self,
         jobs: JobRepository,
         launcher: JobLauncher,
-        takeover: TakeOver,
+        attempts: Attempts,
         clock: Clock,
         tz: ZoneInfo,
         terms: LeaseTerms,
     ) -> None:
         self._jobs = jobs
         self._launcher = launcher
-        self._takeover = takeover
+        self._attempts = attempts
         self._clock = clock
         self._tz = tz
         self._terms = terms
@@ -80,11 +80,11 @@ class StartMonthlyRewards:
             if existing is None:  # the holder vanished between its insert and our read: say so
                 raise
             return await self._answer_existing(existing)
-        self._launcher.launch(job)
+        await self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)
 
     async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:
-        resumed = await self._takeover.execute(existing)
+        resumed = await self._attempts.resume_abandoned(existing)
         if resumed is not None:
             return StartOutcome(StartKind.RESUMED, resumed)
         return StartOutcome(_KIND_OF_STATUS[existing.status], existing)

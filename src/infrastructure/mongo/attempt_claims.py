@@ -5,8 +5,10 @@ update of the job document could interleave with another (FerretDB)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from beanie import SortDirection
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from application.ports.attempt_claims import AttemptClaim, AttemptClaims
@@ -18,28 +20,28 @@ def _claim_id(job_id: str, attempt: int) -> str:
     return f"{job_id}:{attempt}"
 
 
-class BeanieAttemptClaims(AttemptClaims):
+class MongoAttemptClaims(AttemptClaims):
+    def __init__(self, db: AsyncIOMotorDatabase[dict[str, Any]]) -> None:
+        self._claims = db[JobAttemptDocument.collection]
+
     async def claim(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
-        claim = JobAttemptDocument(
-            id=_claim_id(job_id, attempt),
-            jobId=job_id,
-            attempt=attempt,
-            claimedAt=now,
-            claimedBy=owner,
-        )
         try:
-            await claim.insert()
+            await self._claims.insert_one(
+                {
+                    "_id": _claim_id(job_id, attempt),
+                    "jobId": job_id,
+                    "attempt": attempt,
+                    "claimedAt": now,
+                    "claimedBy": owner,
+                }
+            )
         except DuplicateKeyError:
             return False
         return True
 
     async def newest(self, job_id: str) -> AttemptClaim | None:
-        newest = (
-            await JobAttemptDocument.find({"jobId": job_id})
-            .sort([("attempt", SortDirection.DESCENDING)])
-            .limit(1)
-            .to_list()
-        )
+        cursor = self._claims.find({"jobId": job_id}).sort([("attempt", DESCENDING)]).limit(1)
+        newest = [JobAttemptDocument.model_validate(raw) async for raw in cursor]
         if not newest:
             return None
         claim = newest[0]
@@ -48,7 +50,5 @@ class BeanieAttemptClaims(AttemptClaims):
         )
 
     async def exists(self, job_id: str, attempt: int) -> bool:
-        found = await JobAttemptDocument.get_motor_collection().find_one(
-            {"_id": _claim_id(job_id, attempt)}, {"_id": 1}
-        )
+        found = await self._claims.find_one({"_id": _claim_id(job_id, attempt)}, {"_id": 1})
         return found is not None

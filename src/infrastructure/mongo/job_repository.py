@@ -4,60 +4,79 @@ from __future__ import annotations
 
 from typing import Any
 
-from beanie import PydanticObjectId, SortDirection
 from bson import ObjectId
-from bson.errors import InvalidId
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
-from infrastructure.mongo.documents import JobDocument
+from infrastructure.mongo.documents import JobDocument, SnapshotDocument
 from infrastructure.mongo.mappers import (
     job_fields,
-    job_from_document,
-    job_to_document,
+    job_from_raw,
+    job_to_raw,
     lease_to_doc,
     progress_to_doc,
     results_to_doc,
 )
 
-_NEWEST_FIRST = [("year", SortDirection.DESCENDING), ("month", SortDirection.DESCENDING)]
+_NEWEST_FIRST = [("year", DESCENDING), ("month", DESCENDING)]
 
 
-class BeanieJobRepository(JobRepository):
+class MongoJobRepository(JobRepository):
+    """Every write sets the platform's `updatedAt` from the clock. A completed job marks its
+    month's snapshots `processed`, as the platform's own job did for the readers of its model."""
+
+    def __init__(self, db: AsyncIOMotorDatabase[dict[str, Any]], clock: Clock) -> None:
+        self._jobs = db[JobDocument.collection]
+        self._snapshots = db[SnapshotDocument.collection]
+        self._clock = clock
+
     def new_id(self) -> str:
         return str(ObjectId())
 
     async def create(self, job: MonthlyRewardJob) -> None:
         try:
-            await job_to_document(job).insert()
+            await self._jobs.insert_one(job_to_raw(job, self._clock.now()))
         except DuplicateKeyError as exc:
             raise JobAlreadyExists(f"a job for {job.period} exists already") from exc
 
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
-        try:
-            oid = PydanticObjectId(job_id)
-        except InvalidId:
+        if not ObjectId.is_valid(job_id):
             return None
-        doc = await JobDocument.get(oid)
-        return None if doc is None else job_from_document(doc)
+        raw = await self._jobs.find_one({"_id": ObjectId(job_id)})
+        return None if raw is None else job_from_raw(raw)
 
     async def find(self, period: Period) -> MonthlyRewardJob | None:
-        doc = await JobDocument.find_one({"year": period.year, "month": period.month})
-        return None if doc is None else job_from_document(doc)
+        raw = await self._jobs.find_one({"year": period.year, "month": period.month})
+        return None if raw is None else job_from_raw(raw)
 
     async def recent(self, limit: int) -> list[MonthlyRewardJob]:
-        docs = await JobDocument.find_all().sort(_NEWEST_FIRST).limit(limit).to_list()
-        return [job_from_document(d) for d in docs]
+        cursor = self._jobs.find({}).sort(_NEWEST_FIRST).limit(limit)
+        return [job_from_raw(raw) async for raw in cursor]
 
     async def processing(self) -> list[MonthlyRewardJob]:
-        docs = await JobDocument.find({"status": JobStatus.PROCESSING.value}).to_list()
-        return [job_from_document(d) for d in docs]
+        cursor = self._jobs.find({"status": JobStatus.PROCESSING.value})
+        return [job_from_raw(raw) async for raw in cursor]
 
     async def save(self, job: MonthlyRewardJob) -> bool:
-        return await self._fenced_set(job, job_fields(job))
+        saved = await self._fenced_set(job, job_fields(job))
+        if saved and job.status is JobStatus.COMPLETED:
+            await self._snapshots.update_many(
+                {"year": job.period.year, "month": job.period.month, "processed": {"$ne": True}},
+                {
+                    "$set": {
+                        "processed": True,
+                        "processedAt": job.completed_at,
+                        "updatedAt": self._clock.now(),
+                    }
+                },
+            )
+        return saved
 
     async def save_progress(self, job: MonthlyRewardJob) -> bool:
         return await self._fenced_set(
@@ -75,8 +94,9 @@ class BeanieJobRepository(JobRepository):
     async def _fenced_set(self, job: MonthlyRewardJob, fields: dict[str, Any]) -> bool:
         # Atomic on MongoDB. On FerretDB an update can interleave with another, so the attempt
         # claims (insert-only) stay the arbiter: a superseded worker learns it at its next renewal.
-        result = await JobDocument.get_motor_collection().update_one(
-            {"_id": ObjectId(job.id), "attempts": {"$lte": job.epoch}},
-            {"$set": {**fields, "attempts": job.epoch}},
+        # `$not $gt` rather than `$lte`: a job the platform's own code created has no epoch yet.
+        result = await self._jobs.update_one(
+            {"_id": ObjectId(job.id), "attempts": {"$not": {"$gt": job.epoch}}},
+            {"$set": {**fields, "attempts": job.epoch, "updatedAt": self._clock.now()}},
         )
         return result.matched_count == 1

@@ -1,11 +1,19 @@
-"""Plain mapping functions between stored documents and domain objects, both ways."""
+"""Plain mapping functions between stored documents and domain objects, both ways.
+
+The stored names are the platform's (`../shared/PLATFORM.md`); the HTTP answers have their own
+shapes (interfaces/http/presenters.py). Reading is lenient where the platform's own documents
+may lack what ours carry (a job its old code created, a snapshot without our status), and
+writing is strict: an id that is not an ObjectId where the platform needs one is refused here
+rather than stored.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from beanie import PydanticObjectId
 from bson import ObjectId
 
 from domain.job import (
@@ -27,7 +35,7 @@ from domain.period import Period
 from domain.ranking import RankedEntry
 from domain.reward import Reward, RewardStatus
 from domain.snapshot import RankingSnapshot, SnapshotStatus
-from infrastructure.mongo.documents import JobDocument, SnapshotDocument
+from infrastructure.mongo.documents import JobDocument, RewardDocument, SnapshotDocument
 
 
 def user_id_to_db(user_id: str) -> Any:
@@ -37,6 +45,20 @@ def user_id_to_db(user_id: str) -> Any:
 
 def user_id_from_db(raw: Any) -> str:
     return str(raw)
+
+
+def object_id(text: str, what: str) -> ObjectId:
+    """An id the platform's models declare as ObjectId: anything else is refused, not stored."""
+    if not ObjectId.is_valid(text):
+        raise ValueError(f"{what} must be an ObjectId for the platform, got {text!r}")
+    return ObjectId(text)
+
+
+def reward_id(key: str) -> ObjectId:
+    """The reward record's `_id`: the first 12 bytes of sha256 of its key
+    ('<yyyy-mm>:<category>:<userId>'). Derived, so every write addresses one `_id` (the only
+    filter FerretDB serves from an index) and inserting a record twice is a duplicate-key no-op."""
+    return ObjectId(hashlib.sha256(key.encode()).digest()[:12])
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -53,11 +75,17 @@ def _required(moment: datetime | None) -> datetime:
     return value
 
 
-def job_to_document(job: MonthlyRewardJob) -> JobDocument:
-    return JobDocument(
-        id=PydanticObjectId(job.id),
+# Jobs
+
+
+def job_to_raw(job: MonthlyRewardJob, now: datetime) -> dict[str, Any]:
+    """A new job document: the platform's timestamps beside our fields."""
+    return {
+        "_id": object_id(job.id, "a job id"),
         **job_fields(job),
-    )
+        "createdAt": job.started_at,
+        "updatedAt": now,
+    }
 
 
 def job_fields(job: MonthlyRewardJob) -> dict[str, Any]:
@@ -79,12 +107,18 @@ def job_fields(job: MonthlyRewardJob) -> dict[str, Any]:
     }
 
 
+def job_from_raw(raw: Mapping[str, Any]) -> MonthlyRewardJob:
+    return job_from_document(JobDocument.model_validate(raw))
+
+
 def job_from_document(doc: JobDocument) -> MonthlyRewardJob:
+    # A job the platform's own code created has no startedAt of ours, no attempts, no lease.
+    started = doc.startedAt or doc.createdAt or doc.id.generation_time
     return MonthlyRewardJob(
         id=str(doc.id),
         period=Period(year=doc.year, month=doc.month),
         status=JobStatus(doc.status),
-        started_at=_required(doc.startedAt),
+        started_at=_required(started),
         completed_at=aware(doc.completedAt),
         duration=doc.duration,
         results=results_from_doc(doc.results),
@@ -116,7 +150,9 @@ def _attempt(raw: dict[str, Any]) -> Attempt:
     )
 
 
-# The job's parts as stored; the HTTP answers have their own shapes (interfaces/http/presenters.py).
+# The job's parts as stored. `results` is the platform's {categories, totalRewardsAwarded,
+# totalCoinsAwarded, errors}; its `categories` are free-form there, so reading them back is
+# lenient: a platform job's own tallies of another shape read as what can be understood.
 
 
 def results_to_doc(results: JobResults) -> dict[str, Any]:
@@ -141,22 +177,51 @@ def results_to_doc(results: JobResults) -> dict[str, Any]:
     }
 
 
-def results_from_doc(raw: dict[str, Any]) -> JobResults:
+def results_from_doc(raw: Mapping[str, Any] | None) -> JobResults:
+    raw = raw if isinstance(raw, Mapping) else {}
     categories = {
-        name: CategoryResult(
-            participants=c.get("participants", 0),
-            rewards_awarded=c.get("rewardsAwarded", 0),
-            coins_awarded=c.get("coinsAwarded", 0),
-            rewards_failed=c.get("rewardsFailed", 0),
-            tiers={t: TierTally(v["count"], v["coins"]) for t, v in c.get("tiers", {}).items()},
-        )
-        for name, c in raw.get("categories", {}).items()
+        str(name): _category_result(c)
+        for name, c in _mapping(raw.get("categories")).items()
+        if isinstance(c, Mapping)
     }
-    errors = [
-        RewardError(e["category"], e["userId"], e["rank"], e["reason"])
-        for e in raw.get("errors", [])
-    ]
-    return JobResults(categories, errors, raw.get("errorsTotal", len(errors)))
+    errors = [_reward_error(e) for e in raw.get("errors") or [] if isinstance(e, Mapping | str)]
+    total = raw.get("errorsTotal")
+    return JobResults(categories, errors, total if isinstance(total, int) else len(errors))
+
+
+def _category_result(raw: Mapping[str, Any]) -> CategoryResult:
+    tiers = {
+        str(t): TierTally(_count(v.get("count")), _count(v.get("coins")))
+        for t, v in _mapping(raw.get("tiers")).items()
+        if isinstance(v, Mapping)
+    }
+    return CategoryResult(
+        participants=_count(raw.get("participants")),
+        rewards_awarded=_count(raw.get("rewardsAwarded")),
+        coins_awarded=_count(raw.get("coinsAwarded")),
+        rewards_failed=_count(raw.get("rewardsFailed")),
+        tiers=tiers,
+    )
+
+
+def _reward_error(raw: Mapping[str, Any] | str) -> RewardError:
+    if isinstance(raw, str):
+        return RewardError("", "", 0, raw)
+    reason = raw.get("reason") or raw.get("error") or raw.get("message") or ""
+    return RewardError(
+        str(raw.get("category") or ""),
+        str(raw.get("userId") or ""),
+        _count(raw.get("rank")),
+        str(reason),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def progress_to_doc(progress: Progress) -> dict[str, Any]:
@@ -170,13 +235,16 @@ def progress_to_doc(progress: Progress) -> dict[str, Any]:
     }
 
 
-def progress_from_doc(raw: dict[str, Any]) -> Progress:
+def progress_from_doc(raw: Mapping[str, Any] | None) -> Progress:
+    raw = raw if isinstance(raw, Mapping) else {}
+    phase = str(raw.get("phase", Phase.QUEUED.value))
     return Progress(
-        phase=Phase(raw.get("phase", Phase.QUEUED.value)),
+        phase=Phase(phase) if phase in set(Phase) else Phase.QUEUED,
         category=raw.get("category"),
         categories={
-            name: CategoryProgress(p["processed"], p["total"])
-            for name, p in raw.get("categories", {}).items()
+            name: CategoryProgress(_count(p.get("processed")), _count(p.get("total")))
+            for name, p in _mapping(raw.get("categories")).items()
+            if isinstance(p, Mapping)
         },
     )
 
@@ -199,21 +267,54 @@ def attempt_to_doc(attempt: Attempt) -> dict[str, Any]:
     }
 
 
+# Snapshots: a header the platform reads (its MonthlyRankingSnapshot) and our entries.
+
+
+def new_snapshot_raw(period: Period, category: str, now: datetime) -> dict[str, Any]:
+    """A snapshot being built: valid for the platform from the first write (no users yet)."""
+    return {
+        "month": period.month,
+        "year": period.year,
+        "category": category,
+        "rankings": [],
+        "totalUsers": 0,
+        "snapshotDate": now,
+        "processed": False,
+        "processedAt": None,
+        "status": SnapshotStatus.BUILDING.value,
+        "frozenAt": None,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+
+def snapshot_from_raw(raw: Mapping[str, Any]) -> RankingSnapshot:
+    return snapshot_from_document(SnapshotDocument.model_validate(raw))
+
+
 def snapshot_from_document(doc: SnapshotDocument) -> RankingSnapshot:
+    # The platform's own snapshots carry no status: they were complete when written, and the
+    # migration has moved their rankings into the entries.
+    status = SnapshotStatus(doc.status) if doc.status else SnapshotStatus.FROZEN
+    created = doc.createdAt or doc.snapshotDate or doc.id.generation_time
     return RankingSnapshot(
         id=str(doc.id),
         period=Period(year=doc.year, month=doc.month),
         category=doc.category,
-        status=SnapshotStatus(doc.status),
-        created_at=_required(doc.createdAt),
-        total_participants=doc.totalParticipants,
-        frozen_at=aware(doc.frozenAt),
+        status=status,
+        created_at=_required(created),
+        total_participants=doc.totalUsers,
+        frozen_at=aware(doc.frozenAt or (doc.snapshotDate if doc.status is None else None)),
     )
+
+
+def entry_id(snapshot_id: str, rank: int) -> str:
+    return f"{snapshot_id}:{rank:09d}"
 
 
 def entry_to_raw(snapshot_id: str, entry: RankedEntry) -> dict[str, Any]:
     return {
-        "_id": f"{snapshot_id}:{entry.rank:09d}",
+        "_id": entry_id(snapshot_id, entry.rank),
         "snapshotId": snapshot_id,
         "rank": entry.rank,
         "userId": user_id_to_db(entry.user_id),
@@ -225,21 +326,40 @@ def entry_to_raw(snapshot_id: str, entry: RankedEntry) -> dict[str, Any]:
     }
 
 
-def entry_from_raw(raw: dict[str, Any]) -> RankedEntry:
+def entry_from_raw(raw: Mapping[str, Any]) -> RankedEntry:
     return RankedEntry(
         rank=raw["rank"],
         user_id=user_id_from_db(raw["userId"]),
         name=raw.get("name"),
         email=raw.get("email"),
         score=raw["score"],
-        xp=raw["xp"],
+        xp=raw.get("xp") or 0,
         created_at=aware(raw.get("createdAt")),
     )
 
 
+def head_entry_raw(entry: Mapping[str, Any], role: str) -> dict[str, Any]:
+    """A stored entry as a line of the snapshot's `rankings`. A score below 0 (only a negative
+    counter, which the platform's own models forbid, can make one) is written as 0."""
+    return {
+        "userId": entry["userId"],
+        "rank": entry["rank"],
+        "score": max(entry["score"], 0),
+        "userName": entry.get("name"),
+        "userEmail": entry.get("email"),
+        "role": role,
+    }
+
+
+# Rewards: the badge pushed into the wallet, and the record in `monthlyrewards`.
+
+
 def badge_to_raw(reward: Reward) -> dict[str, Any]:
+    """The badge as the platform's User model keeps it. Its `_id` is the reward record's: one
+    badge per record, the same on every retry, and a reader can join the two."""
     badge = reward.badge
     return {
+        "_id": reward_id(reward.key),
         "name": badge.name,
         "category": badge.category,
         "month": badge.month,
@@ -251,38 +371,56 @@ def badge_to_raw(reward: Reward) -> dict[str, Any]:
 
 
 def reward_to_raw(reward: Reward) -> dict[str, Any]:
+    """A failed reward awarded nothing: its coinsAwarded is 0, so the month's records add up to
+    the job's totalCoinsAwarded (the badge keeps its name: the platform requires one)."""
+    awarded = reward.status is RewardStatus.AWARDED
     return {
-        "_id": reward.key,
+        "_id": reward_id(reward.key),
         "userId": user_id_to_db(reward.user_id),
         "month": reward.period.month,
         "year": reward.period.year,
         "category": reward.category,
         "rank": reward.rank,
         "tier": reward.tier,
-        "coins": reward.coins,
-        "badge": badge_to_raw(reward),
-        "snapshotId": reward.snapshot_id,
+        "coinsAwarded": reward.coins if awarded else 0,
+        "xpAwarded": 0,
+        "badgeAwarded": reward.badge_name,
+        "snapshotId": object_id(reward.snapshot_id, "a reward's snapshotId"),
         "status": reward.status.value,
-        "createdAt": reward.created_at,
+        "errorMessage": reward.failure_reason,
         "awardedAt": reward.awarded_at,
-        "failureReason": reward.failure_reason,
         "paidByAttempt": reward.paid_by_attempt,
+        "createdAt": reward.created_at,
+        "updatedAt": reward.awarded_at or reward.created_at,
     }
 
 
-def reward_from_raw(raw: dict[str, Any]) -> Reward:
+def reward_paid_fields(reward: Reward) -> dict[str, Any]:
+    """What changes when a reward recorded `failed` has since been paid."""
+    return {
+        "status": reward.status.value,
+        "coinsAwarded": reward.coins,
+        "awardedAt": reward.awarded_at,
+        "errorMessage": None,
+        "paidByAttempt": reward.paid_by_attempt,
+        "updatedAt": reward.awarded_at,
+    }
+
+
+def reward_from_raw(raw: Mapping[str, Any]) -> Reward:
+    doc = RewardDocument.model_validate(raw)
     return Reward(
-        user_id=user_id_from_db(raw["userId"]),
-        period=Period(year=raw["year"], month=raw["month"]),
-        category=raw["category"],
-        rank=raw["rank"],
-        tier=raw["tier"],
-        coins=raw["coins"],
-        badge_name=raw["badge"]["name"],
-        snapshot_id=raw["snapshotId"],
-        created_at=_required(raw["createdAt"]),
-        status=RewardStatus(raw["status"]),
-        awarded_at=aware(raw.get("awardedAt")),
-        failure_reason=raw.get("failureReason"),
-        paid_by_attempt=raw.get("paidByAttempt"),
+        user_id=user_id_from_db(doc.userId),
+        period=Period(year=doc.year, month=doc.month),
+        category=doc.category,
+        rank=doc.rank,
+        tier=doc.tier,
+        coins=doc.coinsAwarded,
+        badge_name=doc.badgeAwarded,
+        snapshot_id=str(doc.snapshotId),
+        created_at=_required(doc.createdAt or doc.awardedAt or doc.id.generation_time),
+        status=RewardStatus(doc.status),
+        awarded_at=aware(doc.awardedAt),
+        failure_reason=doc.errorMessage,
+        paid_by_attempt=doc.paidByAttempt,
     )

@@ -35,6 +35,7 @@ def credit_operation(reward: Reward) -> UpdateOne:
         {
             "$inc": {"rewards.coins": reward.coins},
             "$push": {"badges": badge_to_raw(reward), KEYS_FIELD: reward.wallet_key},
+            "$set": {"updatedAt": reward.created_at},  # the platform's timestamp; = earnedAt
         },
     )
 

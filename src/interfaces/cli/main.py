@@ -22,6 +22,7 @@ from domain.job import JobStatus, MonthlyRewardJob
 from infrastructure.container import Container
 from infrastructure.event_loop import loop_factory
 from infrastructure.logging_setup import configure_logging
+from infrastructure.mongo.client import IncompatibleDatabase, check_database, run_migrations
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings, SettingsError
 from interfaces.cli import views
@@ -187,7 +188,9 @@ async def serve_command(ctx: Context) -> int:
         key = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, api_keys=(key,))
         print(f"REWARDS_API_KEYS is not set; this run accepts the generated key:\n  {key}\n")
-    app = create_app(build_container(settings))
+    container = build_container(settings)
+    await check_database(container.db())  # a database it cannot share stops it before serving
+    app = create_app(container)
     config = uvicorn.Config(
         app,
         host=ctx.args.host,
@@ -214,11 +217,9 @@ async def seed_command(ctx: Context) -> int:
 
 
 async def migrate_command(ctx: Context) -> int:
-    from migrations.runner import migrate  # the CLI runs migrations; src/ does not import them
-
     container = build_container(ctx.settings)
     try:
-        applied = await migrate(container.db())
+        applied = await run_migrations(container.db(), ctx.settings)
     finally:
         container.client().close()
     for migration in applied:
@@ -338,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             return runner.run(COMMANDS[args.command](ctx))
-    except DomainError as exc:
+    except (DomainError, IncompatibleDatabase) as exc:
         errors.print(f"rewards: {exc}", style="red", highlight=False)
         return 2
     except KeyboardInterrupt:

@@ -9,12 +9,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from dependency_injector import providers
 from rich.console import Console
 
 from domain.errors import InvalidPeriod
 from domain.period import Period
-from infrastructure.container import Container, start_container, stop_container
+from infrastructure.container import Container, container_for, start_container, stop_container
 from infrastructure.settings import Settings
 
 
@@ -29,9 +28,8 @@ Handler = Callable[[Context], Coroutine[Any, Any, int]]
 
 
 def build_container(settings: Settings) -> Container:
-    container = Container()
-    container.settings.override(providers.Object(settings))
-    return container
+    """The composition root's container on these settings (a seam the CLI's tests replace)."""
+    return container_for(settings)
 
 
 async def with_container(settings: Settings, work: Callable[[Container], Awaitable[int]]) -> int:

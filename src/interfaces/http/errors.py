@@ -19,6 +19,7 @@ from domain.errors import (
     JobNotFound,
     JobNotRetryable,
     PeriodNotEnded,
+    StepsNotEnabled,
 )
 from interfaces.http.presenters import envelope
 from interfaces.http.schemas import InvalidRequest
@@ -37,6 +38,7 @@ _STATUS: dict[type[Exception], int] = {
     JobNotFound: 404,
     JobAlreadyExists: 409,
     JobNotRetryable: 409,
+    StepsNotEnabled: 409,
     InvalidJobTransition: 409,
     InvalidPolicy: 500,
     Unauthorized: 401,

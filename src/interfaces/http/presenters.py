@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from application.use_cases.run_processing_step import StepKind, StepOutcome
 from application.use_cases.start_monthly_rewards import StartKind, StartOutcome
 from domain.job import JobHealth, JobResults, MonthlyRewardJob, Progress
 
@@ -160,3 +161,28 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
             "results": results_json(job.results),
         },
     )
+
+
+def step_answer(outcome: StepOutcome, step_seconds: float) -> dict[str, Any]:
+    """What the scheduler's step call learns: what this call did and how far the month is."""
+    job = outcome.job
+    if job is None:
+        return envelope("No monthly rewards job exists yet; trigger one first", {"remaining": 0})
+    data = {
+        "jobId": job.id,
+        "month": job.period.month,
+        "year": job.period.year,
+        "status": job.status.value,
+        "attempts": job.epoch,
+        "categories": progress_json(job.progress)["categories"],
+        "remaining": job.remaining(),
+        "paidThisStep": outcome.paid,
+        "stepSeconds": step_seconds,
+    }
+    messages = {
+        StepKind.IDLE: f"Nothing to process: the newest job ({job.period}) is {job.status.value}",
+        StepKind.BUSY: f"A step for {job.period} is already running; call again later",
+        StepKind.WORKED: f"Step done for {job.period}: {outcome.paid} rewards recorded, "
+        f"{job.remaining()} known to remain; status {job.status.value}",
+    }
+    return envelope(messages[outcome.kind], {**data, "step": outcome.kind.value})
