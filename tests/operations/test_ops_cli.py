@@ -140,3 +140,15 @@ def test_the_demo_proves_it_paid_once(capsys: pytest.CaptureFixture[str]) -> Non
     assert "OK: paid exactly once" in out and "MISMATCH" not in out
     assert "coins: dry run = job" in out and "Trigger #2 -> already_completed" in out
     assert "Top 5 students of 50" in out
+
+
+def test_run_works_in_the_foreground_where_serve_runs_in_steps(
+    shared_database: ScriptedWallet,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REWARDS_EXECUTION", "steps")
+    assert rewards(capsys, "seed", "--students", "12", "--teachers", "3")[0] == 0
+    code, job = rewards_json(capsys, "run", *month(OCTOBER))
+    assert code == 0 and job["status"] == "completed"
+    assert job["results"]["totalRewardsAwarded"] == 15

@@ -81,6 +81,11 @@ async def work_through(ctx: Context, container: Container, job: MonthlyRewardJob
     return await finish(ctx, container, job)
 
 
+def foreground(settings: Settings) -> Settings:
+    """`run` and `retry` do the work in this process, even where `serve` runs it in steps."""
+    return dataclasses.replace(settings, execution="background")
+
+
 async def run_command(ctx: Context) -> int:
     def waiting(job: MonthlyRewardJob) -> None:
         lease = job.lease
@@ -107,7 +112,7 @@ async def run_command(ctx: Context) -> int:
             ctx.out.print(f"{job.period} was already paid; nothing was paid again")
         return await finish(ctx, container, job)
 
-    return await with_container(ctx.settings, work)
+    return await with_container(foreground(ctx.settings), work)
 
 
 async def retry_command(ctx: Context) -> int:
@@ -119,7 +124,7 @@ async def retry_command(ctx: Context) -> int:
         ctx.out.print(f"[bold]retrying[/] job {job.id} for {job.period} (attempt {job.epoch})")
         return await work_through(ctx, container, job)
 
-    return await with_container(ctx.settings, work)
+    return await with_container(foreground(ctx.settings), work)
 
 
 async def status_command(ctx: Context) -> int:
