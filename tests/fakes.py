@@ -15,12 +15,15 @@ from typing import Any
 
 from application.ports.attempt_claims import AttemptClaim, AttemptClaims
 from application.ports.clock import Clock
+from application.ports.database_probe import DatabaseProbe
 from application.ports.job_repository import JobRepository
 from application.ports.participant_source import ParticipantSource
+from application.ports.reward_queries import RewardFilter, RewardQueries
 from application.ports.reward_repository import RewardRepository
 from application.ports.snapshot_repository import SnapshotRepository
 from application.ports.task_runner import TaskRunner
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
+from application.ports.wallet_audit import WalletAudit, WalletTotals
 from domain.errors import InvalidJobTransition, JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -346,3 +349,52 @@ def make_users(
                 )
             )
     return users
+
+
+# Fakes of the operator surfaces' ports (issue 11): reads over the fakes above.
+
+
+class InMemoryRewardQueries(RewardQueries):
+    """Reads the records an `InMemoryRewardRepository` holds, as the Mongo adapter sorts them."""
+
+    def __init__(self, rewards: InMemoryRewardRepository) -> None:
+        self._rewards = rewards
+
+    async def find(self, where: RewardFilter, offset: int, limit: int) -> tuple[list[Reward], int]:
+        found = [
+            r
+            for r in self._rewards.rewards.values()
+            if (where.period is None or r.period == where.period)
+            and (where.category is None or r.category == where.category)
+            and (where.tier is None or r.tier == where.tier)
+            and (where.user_id is None or r.user_id == where.user_id)
+            and (where.status is None or r.status is where.status)
+        ]
+        found.sort(key=lambda r: (-r.period.year, -r.period.month, r.category, r.rank))
+        return found[offset : offset + limit], len(found)
+
+
+class InMemoryWalletAudit(WalletAudit):
+    def __init__(self, users: InMemoryUsers) -> None:
+        self._users = users
+
+    async def totals(self) -> WalletTotals:
+        wallets = self._users.wallets().values()
+        return WalletTotals(
+            coins=sum(coins for coins, _ in wallets), badges=sum(len(b) for _, b in wallets)
+        )
+
+
+class FakeDatabaseProbe(DatabaseProbe):
+    """Reachable with every migration applied, unless a test says otherwise."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.pending: list[str] = []
+
+    async def ping(self) -> None:
+        if not self.reachable:
+            raise ConnectionError("the database is unreachable (fake)")
+
+    async def pending_migrations(self) -> list[str]:
+        return list(self.pending)

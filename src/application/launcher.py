@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 
+from application.log_context import job_context
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from application.ports.task_runner import TaskRunner
@@ -40,7 +41,8 @@ class BackgroundLauncher(JobLauncher):
 
     async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        self._runner.spawn(name, self._process.run(job))
+        with job_context(job.id, job.epoch):  # the task copies it: its log lines name the job
+            self._runner.spawn(name, self._process.run(job))
 
 
 class StepLauncher(JobLauncher):

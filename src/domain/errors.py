@@ -40,3 +40,7 @@ class StepsNotEnabled(DomainError):
 class LeaseLost(DomainError):
     """This worker's attempt was superseded (its lease expired and another took over): it must
     stop at once. Not a failure of the job, which goes on under the newer attempt."""
+
+
+class SnapshotNotFound(JobNotFound):
+    """No frozen ranking for the month and category: its job has not built one (yet)."""

@@ -15,24 +15,38 @@ from application.lease import LeaseTerms
 from application.rankings import Rankings
 from application.retrying import RetryPolicy
 from application.run_settings import RunSettings
+from application.use_cases.audit_wallets import AuditWallets
+from application.use_cases.check_readiness import CheckReadiness
+from application.use_cases.check_schedule import CheckSchedule
+from application.use_cases.gather_job_metrics import GatherJobMetrics
 from application.use_cases.get_job_status import GetJobStatus
+from application.use_cases.get_ranking_snapshot import GetRankingSnapshot
+from application.use_cases.get_user_rewards import GetUserRewards
 from application.use_cases.list_recent_jobs import ListRecentJobs
+from application.use_cases.list_rewards import ListRewards
+from application.use_cases.preview_monthly_rewards import PreviewMonthlyRewards
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from application.use_cases.resume_abandoned_jobs import ResumeAbandonedJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.run_monthly_rewards import RunMonthlyRewards
 from application.use_cases.run_processing_step import RunProcessingStep
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
+from application.use_cases.start_overdue_month import StartOverdueMonth
 from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
 from infrastructure.mongo.attempt_claims import MongoAttemptClaims
 from infrastructure.mongo.client import database, open_client, prepare_database
+from infrastructure.mongo.database_probe import MongoDatabaseProbe
+from infrastructure.mongo.documents import RewardDocument
 from infrastructure.mongo.errors import is_transient as transient_on_mongo
 from infrastructure.mongo.job_repository import MongoJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
+from infrastructure.mongo.reward_queries import MongoRewardQueries
 from infrastructure.mongo.reward_repository import MongoRewardRepository
 from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
 from infrastructure.mongo.wallet import MongoWallet
+from infrastructure.mongo.wallet_audit import MongoWalletAudit
 from infrastructure.runner import AsyncioTaskRunner
 from infrastructure.settings import Settings
 
@@ -140,6 +154,42 @@ class Container(containers.DeclarativeContainer):
         GetJobStatus, jobs=jobs, clock=clock, stall_after=stall_after
     )
     list_recent_jobs = providers.Factory(ListRecentJobs, jobs=jobs)
+
+    # Operator surfaces (issue 11): reads, the dry run, the alarm, readiness, metrics, audits.
+    reward_queries = providers.Singleton(
+        MongoRewardQueries,
+        rewards=providers.Callable(lambda d: d[RewardDocument.collection], db),
+    )
+    wallet_audit = providers.Singleton(MongoWalletAudit, users=users)
+    database_probe = providers.Singleton(MongoDatabaseProbe, db=db)
+    run_deadline = providers.Callable(lambda s: s.run_deadline, settings)
+    list_rewards = providers.Factory(ListRewards, rewards=reward_queries)
+    get_user_rewards = providers.Factory(GetUserRewards, rewards=reward_queries)
+    get_ranking_snapshot = providers.Factory(GetRankingSnapshot, snapshots=snapshots)
+    preview_monthly_rewards = providers.Factory(
+        PreviewMonthlyRewards,
+        participants=participants,
+        jobs=jobs,
+        clock=clock,
+        tz=time_zone,
+        policy=policy,
+    )
+    check_schedule = providers.Factory(
+        CheckSchedule, jobs=jobs, clock=clock, tz=time_zone, deadline=run_deadline
+    )
+    start_overdue_month = providers.Factory(
+        StartOverdueMonth, schedule=check_schedule, start=start_monthly_rewards
+    )
+    run_monthly_rewards = providers.Factory(
+        RunMonthlyRewards,
+        start=start_monthly_rewards,
+        poll_seconds=providers.Callable(lambda s: min(5.0, s.lease_seconds / 3), settings),
+    )
+    gather_job_metrics = providers.Factory(
+        GatherJobMetrics, jobs=jobs, schedule=check_schedule, clock=clock, stall_after=stall_after
+    )
+    check_readiness = providers.Factory(CheckReadiness, probe=database_probe)
+    audit_wallets = providers.Factory(AuditWallets, wallets=wallet_audit)
 
 
 def container_for(settings: Settings) -> Container:

@@ -15,6 +15,7 @@ from interfaces.http.controllers.monthly_rewards import MonthlyRewardsController
 from interfaces.http.controllers.steps import process_step
 from interfaces.http.dependencies import dependencies
 from interfaces.http.errors import exception_handlers
+from interfaces.http.ops_plugin import OpsPlugin
 
 
 def create_app(container: Container) -> Litestar:
@@ -44,5 +45,6 @@ def create_app(container: Container) -> Litestar:
         on_shutdown=[shut_down],
         state=State({"settings": settings, "db": container.db(), "runner": container.runner()}),
         openapi_config=OpenAPIConfig(title="Monthly Rewards Service", version="0.1.0"),
+        plugins=[OpsPlugin(container)],  # the status page, reads, dry run, metrics, /ready
         debug=False,
     )
