@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-import secrets
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
@@ -76,14 +75,19 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from interfaces.http.app import create_app
+    from interfaces.http.server import prepare_serve
 
-    if not settings.api_keys:
-        key = secrets.token_urlsafe(24)
-        settings = dataclasses.replace(settings, api_keys=(key,))
-        print(f"REWARDS_API_KEYS is not set; this run accepts the generated key:\n  {key}\n")
-    app = create_app(container_for(settings))
+    setup = prepare_serve(settings)  # refuses missing or short keys on a real database
+    if setup.notice:
+        print(setup.notice)
+    app = create_app(container_for(setup.settings))
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_config=None, access_log=args.access_log
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=args.access_log,
+        **setup.uvicorn_options,
     )
     await uvicorn.Server(config).serve()
     return 0
