@@ -77,8 +77,13 @@ LimitQuery = Annotated[int, _parameter(LIMIT, "How many jobs, newest month first
 class PeriodBody(msgspec.Struct, forbid_unknown_fields=True):
     """The optional JSON body of the POSTs: `{"month": 12, "year": 2024}`; both or neither."""
 
-    month: Annotated[int, msgspec.Meta(ge=MONTH.low, le=MONTH.high)] | None = None
-    year: Annotated[int, msgspec.Meta(ge=YEAR.low, le=YEAR.high)] | None = None
+    # Absent is allowed, null is not: `null` is not a whole number.
+    month: Annotated[int, msgspec.Meta(ge=MONTH.low, le=MONTH.high)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    year: Annotated[int, msgspec.Meta(ge=YEAR.low, le=YEAR.high)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
 
 
 def query_fields(*names: str) -> dict[str, tuple[str, ...]]:
@@ -142,6 +147,7 @@ _AT_FIELD = re.compile(r"- at `\$\.(month|year)`$")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
 _GOT = re.compile(r"got `(\w+)`")
 _KINDS = {
+    "null": "null",
     "str": "a string",
     "bool": "true/false",
     "float": "a decimal number",
@@ -187,8 +193,8 @@ def period_from(
 ) -> Period | None:
     """month/year from the query string or the body (the two may not disagree); None when
     neither names a month, which means the month that has just ended."""
-    month = _one_of("month", query[0], body.month)
-    year = _one_of("year", query[1], body.year)
+    month = _one_of("month", query[0], _given(body.month))
+    year = _one_of("year", query[1], _given(body.year))
     if month is None and year is None:
         return None
     if month is None or year is None:
@@ -197,6 +203,10 @@ def period_from(
     if year > current:
         raise InvalidRequest(f"year must be {YEAR.rule(current)}, the current year; got {year}")
     return Period(year=year, month=month)
+
+
+def _given(value: int | msgspec.UnsetType) -> int | None:
+    return None if isinstance(value, msgspec.UnsetType) else value
 
 
 def _one_of(name: str, in_query: int | None, in_body: int | None) -> int | None:
