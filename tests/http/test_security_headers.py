@@ -51,3 +51,10 @@ async def test_an_html_page_gets_a_content_security_policy() -> None:
     assert answer.headers["content-security-policy"] == HTML_CSP
     assert "frame-ancestors 'none'" in HTML_CSP and "default-src 'self'" in HTML_CSP
     assert answer.headers["x-frame-options"] == "DENY"
+
+
+async def test_a_refused_method_names_the_ones_the_path_takes(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    answer = await client.delete(f"{BASE}/jobs", headers=SCHEDULER)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET"
+    assert answer.json()["message"] == "DELETE is not allowed here; use GET"

@@ -91,7 +91,7 @@ def _client_error_message(exc: HTTPException, request: Request[Any, Any, Any]) -
     if status == 404:
         return "No such endpoint; the API is described at /schema/openapi.json"
     if status == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(exc)
         return f"{request.method} is not allowed here" + (f"; use {allowed}" if allowed else "")
     if status == 413:
         return f"The request body is larger than {REQUEST_BODY_LIMIT} bytes; send at most a small JSON object"
@@ -103,12 +103,20 @@ def _client_error_message(exc: HTTPException, request: Request[Any, Any, Any]) -
     return str(exc.detail)
 
 
+def _allowed_methods(exc: HTTPException) -> str:
+    """The route's methods, without the OPTIONS that methods.py refuses."""
+    given = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+    return ", ".join(m for m in given.replace(" ", "").split(",") if m and m != "OPTIONS")
+
+
 def http_error(debug: bool) -> Handler:
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         assert isinstance(exc, HTTPException)
         if exc.status_code >= 500:  # Litestar's own server-side errors say too much
             return _unexpected(request, exc, debug)
-        headers = dict(exc.headers or {})
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "allow"}
+        if exc.status_code == 405 and (allowed := _allowed_methods(exc)):
+            headers["allow"] = allowed
         if exc.status_code == 429 and "RateLimit-Reset" in headers:
             headers["retry-after"] = headers["RateLimit-Reset"]
         return _answer(exc.status_code, _client_error_message(exc, request), headers=headers)

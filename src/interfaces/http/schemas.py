@@ -54,7 +54,7 @@ FIELDS = {"month": MONTH, "year": YEAR, "limit": LIMIT}
 # Digits only, as many as the largest bound has: no sign, space, point, exponent, leading zero or
 # big number.
 _WHOLE = re.compile(r"0|[1-9][0-9]{0,3}")
-_SHOWN = 24  # characters of a refused value or name repeated in an answer
+_SHOWN = 40  # characters of a refused value or name repeated in an answer
 
 
 def shown(value: object) -> str:
