@@ -50,7 +50,7 @@ class Settings:
     trigger_hmac_window_seconds: float = 300.0  # a signature's timestamp may be this far off
     rate_limit_posts: int = 120  # POSTs per client per minute; 0: off
     rate_limit_auth_failures: int = 10  # requests with a wrong/missing key per client per minute
-    request_timeout_seconds: float = 3.0  # a request's database work; past it: 503
+    request_timeout_seconds: float = 5.0  # a request's database work; past it: 503
     http_keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
     http_max_connections: int = 256  # uvicorn's limit_concurrency: beyond it, 503 at once
     http_parser: str = "h11"  # h11 caps a request's headers; httptools is faster, uncapped
@@ -95,7 +95,7 @@ class Settings:
             trigger_hmac_window_seconds=_seconds(env, "REWARDS_TRIGGER_HMAC_WINDOW_SECONDS", 300.0),
             rate_limit_posts=_count(env, "REWARDS_RATE_LIMIT_POSTS", 120),
             rate_limit_auth_failures=_count(env, "REWARDS_RATE_LIMIT_AUTH_FAILURES", 10),
-            request_timeout_seconds=_seconds(env, "REWARDS_REQUEST_TIMEOUT_SECONDS", 3.0),
+            request_timeout_seconds=_seconds(env, "REWARDS_REQUEST_TIMEOUT_SECONDS", 5.0),
             http_keep_alive_seconds=_seconds(env, "REWARDS_HTTP_KEEP_ALIVE_SECONDS", 5.0),
             http_max_connections=_positive_int(
                 "REWARDS_HTTP_MAX_CONNECTIONS", env.get("REWARDS_HTTP_MAX_CONNECTIONS", "256")
