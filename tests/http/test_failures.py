@@ -21,6 +21,7 @@ from tests.http.conftest import ADMIN, SCHEDULER, wait_until_finished
 from tests.http.hostile import assert_refused
 
 from application.ports.job_repository import JobRepository
+from application.use_cases.run_processing_step import RunProcessingStep, StepKind, StepOutcome
 from domain.job import MonthlyRewardJob
 from domain.period import Period
 from infrastructure.cached_jobs import CompletedJobCache
@@ -180,3 +181,29 @@ async def test_background_work_does_not_inherit_a_request_deadline() -> None:
     assert inside == 0.5
     assert seen == [None]
     await asyncio.sleep(0)
+
+
+class RecordingStep(RunProcessingStep):
+    """Answers 'idle' and remembers the database deadline its work would run under."""
+
+    def __init__(self) -> None:
+        self.deadlines: list[float | None] = []
+
+    async def execute(self) -> StepOutcome:
+        self.deadlines.append(_csot.get_timeout())
+        return StepOutcome(StepKind.IDLE, None)
+
+
+async def test_the_step_endpoint_keeps_the_workers_patience() -> None:
+    """In steps mode the month's work runs inside the step request: the request deadline would
+    turn a slow step's retries into instant failures, so that route has none."""
+    settings = settings_for(
+        "mongomock", None, execution="steps", step_seconds=5, request_timeout_seconds=DEADLINE_S
+    )
+    container = container_for(settings)
+    step = RecordingStep()
+    container.run_processing_step.override(providers.Object(step))
+    async with AsyncTestClient(app=create_app(container)) as client:
+        answer = await client.post(f"{BASE}/process", headers=SCHEDULER)
+    assert answer.status_code == 200, answer.text
+    assert step.deadlines == [None]

@@ -253,6 +253,9 @@ PATHS_AND_METHODS = [
     Hostile("unknown path", "GET", "/api/nope", 404, "no such endpoint"),
     Hostile("php probe", "POST", "/admin.php", 404, "no such endpoint"),
     Hostile("NUL in path", "GET", f"{BASE}/status%00", 404, "no such endpoint"),
+    post("step without a key", "/process", 401, "x-api-key", headers={}),
+    post("step with a query", "/process?month=12&year=2024", 400, "unknown query parameter"),
+    body("step with a body", '{"month": 12, "year": 2024}', 400, "takes no body", path="/process"),
 ]
 
 HOSTILE = (
