@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 from dependency_injector import providers
-from tests.backends import container_for, settings_for
+from tests.backends import ADMIN_KEY, SCHEDULER_KEY, container_for, settings_for
 from tests.support.instances import free_port
 
 from application.ports.wallet import CreditResult, Wallet
@@ -25,8 +25,8 @@ from infrastructure.mongo.wallet import MongoWallet
 from interfaces.http.app import create_app
 
 T = TypeVar("T")
-SCHEDULER = {"x-api-key": "scheduler-key"}
-ADMIN = {"x-api-key": "admin-key"}
+SCHEDULER = {"x-api-key": SCHEDULER_KEY}
+ADMIN = {"x-api-key": ADMIN_KEY}
 
 
 class ScriptedWallet(Wallet):

@@ -7,15 +7,20 @@ import contextlib
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from infrastructure.container import Container, start_container, stop_container
 from interfaces.http.controllers.health import health
 from interfaces.http.controllers.monthly_rewards import MonthlyRewardsController
 from interfaces.http.controllers.steps import process_step
+from interfaces.http.deadline import RequestDeadline
 from interfaces.http.dependencies import dependencies
 from interfaces.http.errors import exception_handlers
+from interfaces.http.limits import REQUEST_BODY_LIMIT, rate_limits
+from interfaces.http.methods import refuse_unlisted_methods
+from interfaces.http.openapi import openapi_config
 from interfaces.http.ops_plugin import OpsPlugin
+from interfaces.http.security_headers import add_security_headers
+from interfaces.http.signing import UsedSignatures
 
 
 def create_app(container: Container) -> Litestar:
@@ -40,11 +45,28 @@ def create_app(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[MonthlyRewardsController, process_step, health],
         dependencies=dependencies(container),
-        exception_handlers=exception_handlers(settings.debug),  # type: ignore[arg-type]
+        exception_handlers=exception_handlers(  # type: ignore[arg-type]
+            settings.debug, settings.request_timeout_seconds
+        ),
+        # Outermost first: refuse what no route takes, limit abusers, then bound the database.
+        middleware=[
+            refuse_unlisted_methods,
+            *rate_limits(settings),
+            RequestDeadline(settings.request_timeout_seconds),
+        ],
+        before_send=[add_security_headers],
+        request_max_body_size=REQUEST_BODY_LIMIT,
         on_startup=[start_up],
         on_shutdown=[shut_down],
-        state=State({"settings": settings, "db": container.db(), "runner": container.runner()}),
-        openapi_config=OpenAPIConfig(title="Monthly Rewards Service", version="0.1.0"),
+        state=State(
+            {
+                "settings": settings,
+                "db": container.db(),
+                "runner": container.runner(),
+                "used_signatures": UsedSignatures(settings.trigger_hmac_window_seconds),
+            }
+        ),
+        openapi_config=openapi_config(),
         plugins=[OpsPlugin(container)],  # the status page, reads, dry run, metrics, /ready
         debug=False,
     )

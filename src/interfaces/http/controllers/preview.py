@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from litestar import Controller, post
 from litestar.di import NamedDependency
@@ -12,10 +11,11 @@ from litestar.params import JSONBody
 from application.use_cases.preview_monthly_rewards import PreviewMonthlyRewards
 from domain.errors import InvalidPeriod
 from domain.policy import RewardPolicy
-from interfaces.http.auth import require_admin_key
+from interfaces.http.auth import key_level, require_key
+from interfaces.http.openapi import errors
 from interfaces.http.ops_params import Month, Year, optional_month
 from interfaces.http.ops_presenters import preview_json, preview_message
-from interfaces.http.presenters import envelope
+from interfaces.http.presenters import Envelope, envelope
 
 
 @dataclass
@@ -39,7 +39,9 @@ class PreviewController(Controller):
     @post(
         "/preview",
         operation_id="previewMonthlyRewards",
-        guards=[require_admin_key],
+        responses=errors(400, 401, 404, 413, 415, 422, 429, 500, 503),
+        guards=[require_key],
+        opt=key_level("admin"),
         status_code=200,
         summary="Dry run (admin key): the ranking and payout a run would make now; writes nothing",
     )
@@ -50,7 +52,7 @@ class PreviewController(Controller):
         data: JSONBody[PeriodBody | None] = None,
         month: Month = None,
         year: Year = None,
-    ) -> dict[str, Any]:
+    ) -> Envelope:
         body = data or PeriodBody()
         period = optional_month(_agree("month", month, body.month), _agree("year", year, body.year))
         outcome = await preview_monthly_rewards.execute(period)
