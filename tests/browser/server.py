@@ -96,6 +96,7 @@ class AdminServer:
             f"{self.base}/api/ranking/monthly-rewards",
             headers=SCHEDULER,
             params={"month": period.month, "year": period.year},
+            timeout=30,  # the server shares a loaded machine with the browser
         )
         response.raise_for_status()
         body: dict[str, Any] = response.json()
@@ -106,6 +107,7 @@ class AdminServer:
             f"{self.base}/api/ranking/monthly-rewards/status",
             headers=SCHEDULER,
             params={"month": period.month, "year": period.year},
+            timeout=30,  # the server shares a loaded machine with the browser
         )
         response.raise_for_status()
         data: dict[str, Any] = response.json()["data"]

@@ -31,6 +31,7 @@ from interfaces.http.ops_presenters import (
     snapshot_page_json,
 )
 from interfaces.http.presenters import Envelope, envelope
+from interfaces.http.schemas import check_query, query_names
 
 Text = Annotated[str | None, QueryParameter(max_length=64)]
 
@@ -45,6 +46,8 @@ class ReadApiController(Controller):
     @get(
         "/rewards",
         operation_id="listMonthlyRewards",
+        before_request=check_query,
+        opt=query_names("month", "year", "category", "tier", "userId", "page", "pageSize"),
         responses=errors(400, 401, 404, 429, 500, 503),
         summary="The rewards recorded for a month, by category and rank; filter and page",
     )
@@ -71,6 +74,8 @@ class ReadApiController(Controller):
     @get(
         "/users/{user_id:str}/rewards",
         operation_id="getUserMonthlyRewards",
+        before_request=check_query,
+        opt=query_names("page", "pageSize"),
         responses=errors(400, 401, 404, 429, 500, 503),
         summary="One user's reward history, newest month first",
     )
@@ -90,6 +95,8 @@ class ReadApiController(Controller):
     @get(
         "/snapshot",
         operation_id="getRankingSnapshot",
+        before_request=check_query,
+        opt=query_names("month", "year", "category", "page", "pageSize"),
         responses=errors(400, 401, 404, 429, 500, 503),
         summary="A month's frozen ranking of one category, in rank order, paged",
     )
@@ -111,6 +118,8 @@ class ReadApiController(Controller):
     @get(
         "/schedule",
         operation_id="getMonthlyRewardsSchedule",
+        before_request=check_query,
+        opt=query_names(),
         responses=errors(400, 401, 404, 429, 500, 503),
         summary="The missed-run alarm: is the month that has just ended overdue?",
     )
