@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 
 from infrastructure.container import Container, start_container, stop_container
+from infrastructure.settings import Settings
 from interfaces.http.controllers.health import health
 from interfaces.http.controllers.monthly_rewards import MonthlyRewardsController
 from interfaces.http.controllers.steps import process_step
@@ -23,25 +24,45 @@ from interfaces.http.security_headers import add_security_headers
 from interfaces.http.signing import UsedSignatures
 
 
-def create_app(container: Container) -> Litestar:
-    settings = container.settings()
-    sweeps: list[asyncio.Task[None]] = []
+class _Lifecycle:
+    """Start-up and shut-down of one app: the container, and the sweep that resumes jobs whose
+    worker died (none in steps mode: no work may follow an answer there)."""
 
-    async def start_up() -> None:
-        await start_container(container)
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._sweeps: list[asyncio.Task[None]] = []
+
+    async def start_up(self) -> None:
+        await start_container(self._container)
+        settings = self._container.settings()
         if settings.runs_in_steps:
-            return  # no work after an answer: the step endpoint resumes what a step left
+            return  # the step endpoint resumes what a step left
         # Resume jobs whose worker died, now and periodically (the first sweep runs at once).
-        sweep = container.resume_abandoned_jobs()
-        sweeps.append(asyncio.create_task(sweep.run_every(settings.sweep_interval)))
+        sweep = self._container.resume_abandoned_jobs()
+        self._sweeps.append(asyncio.create_task(sweep.run_every(settings.sweep_interval)))
 
-    async def shut_down() -> None:
-        for task in sweeps:
+    async def shut_down(self) -> None:
+        for task in self._sweeps:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await stop_container(container)
+        await stop_container(self._container)
 
+
+def _state(container: Container, settings: Settings) -> State:
+    return State(
+        {
+            "settings": settings,
+            "db": container.db(),
+            "runner": container.runner(),
+            "used_signatures": UsedSignatures(settings.trigger_hmac_window_seconds),
+        }
+    )
+
+
+def create_app(container: Container) -> Litestar:
+    settings = container.settings()
+    lifecycle = _Lifecycle(container)
     return Litestar(
         route_handlers=[MonthlyRewardsController, process_step, health],
         dependencies=dependencies(container),
@@ -56,16 +77,9 @@ def create_app(container: Container) -> Litestar:
         ],
         before_send=[add_security_headers],
         request_max_body_size=REQUEST_BODY_LIMIT,
-        on_startup=[start_up],
-        on_shutdown=[shut_down],
-        state=State(
-            {
-                "settings": settings,
-                "db": container.db(),
-                "runner": container.runner(),
-                "used_signatures": UsedSignatures(settings.trigger_hmac_window_seconds),
-            }
-        ),
+        on_startup=[lifecycle.start_up],
+        on_shutdown=[lifecycle.shut_down],
+        state=_state(container, settings),
         openapi_config=openapi_config(),
         plugins=[OpsPlugin(container)],  # the status page, reads, dry run, metrics, /ready
         debug=False,
