@@ -73,7 +73,13 @@ def fuzz(
     checks = CHECKS if mode is GenerationMode.NEGATIVE else CHECKS[:4]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    # Derandomized: every run sends the same examples, so CI is reproducible, not a lottery.
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+    )
     def run(case: Case) -> None:
         nonlocal sent
         sent += 1
