@@ -22,13 +22,15 @@ from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
 from infrastructure.mongo.client import database, open_client, prepare_database
 from infrastructure.mongo.errors import is_transient
 from infrastructure.mongo.job_repository import BeanieJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.reward_repository import BeanieRewardRepository
+from infrastructure.mongo.server_profile import ServerLimits
 from infrastructure.mongo.snapshot_repository import BeanieSnapshotRepository
-from infrastructure.mongo.wallet import MongoWallet
+from infrastructure.mongo.wallet import MongoWallet, WalletShapes
 from infrastructure.runner import AsyncioTaskRunner
 from infrastructure.settings import Settings
 
@@ -61,10 +63,17 @@ class Container(containers.DeclarativeContainer):
 
     jobs = providers.Singleton(CompletedJobCache, inner=providers.Singleton(BeanieJobRepository))
     snapshots = providers.Singleton(BeanieSnapshotRepository)
-    update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
+    # The server's kind and the write limits that fit it, asked once (server_profile.py).
+    write_limits = providers.Singleton(
+        ServerLimits, client=client, settings=providers.Callable(lambda s: s.write_limits, settings)
+    )
+    update_chunk = providers.Callable(lambda s: s.update_chunk or DEFAULT_UPDATE_CHUNK, settings)
     rewards = providers.Singleton(BeanieRewardRepository, update_chunk=update_chunk)
-    participants = providers.Singleton(MongoParticipantSource, users=users)
-    wallet = providers.Singleton(MongoWallet, users=users, update_chunk=update_chunk)
+    wallet_shapes = providers.Singleton(WalletShapes)
+    participants = providers.Singleton(MongoParticipantSource, users=users, shapes=wallet_shapes)
+    wallet = providers.Singleton(
+        MongoWallet, users=users, limits=write_limits, shapes=wallet_shapes
+    )
 
     time_zone = providers.Callable(lambda s: s.time_zone, settings)
     policy = providers.Callable(lambda s: s.policy, settings)
@@ -122,6 +131,7 @@ async def _awaited(result: Awaitable[None] | None) -> None:
 async def start_container(container: Container) -> None:
     """Migrates and initialises the database: the one async step of start-up."""
     await _awaited(container.init_resources())
+    await container.write_limits().get()  # logs the server and the write limits in use
 
 
 async def stop_container(container: Container) -> None:

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from infrastructure.mongo.server_profile import (
     ferretdb_statement_budget,
     limits_for,
 )
+from infrastructure.settings import Settings, SettingsError
 
 # Answers of `buildInfo`, trimmed to the fields detect() may look at.
 FERRETDB_INFO = {
@@ -85,3 +87,22 @@ def test_on_ferretdb_chunk_times_concurrency_never_reaches_the_pool(
     assert in_flight <= max(1, ferretdb_statement_budget(pool))
     assert in_flight < pool or pool == 1  # a pool of one cannot run even one statement beside
 
+
+def test_write_limit_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "REWARDS_UPDATE_CHUNK": "20",
+            "REWARDS_WRITE_CONCURRENCY": "3",
+            "REWARDS_FERRETDB_POOL": "200",
+        }
+    )
+    assert settings.write_limits == LimitSettings(1000, 20, 3, 200)
+    defaults = Settings.from_env({})
+    assert defaults.write_limits == LimitSettings(1000, None, None, 50)
+
+
+@pytest.mark.parametrize("variable", ["REWARDS_WRITE_CONCURRENCY", "REWARDS_FERRETDB_POOL"])
+@pytest.mark.parametrize("raw", ["0", "many"])
+def test_bad_write_limit_settings_name_the_variable(variable: str, raw: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: raw})
