@@ -29,7 +29,7 @@ from domain.job import (
     RewardError,
 )
 from domain.policy import RewardPolicy
-from domain.ranking import Category, RankedEntry, rank_participants
+from domain.ranking import Category, RankedEntry, RankingBuilder
 from domain.reward import Reward
 from domain.snapshot import RankingSnapshot
 
@@ -213,7 +213,7 @@ class ProcessMonthlyRewards:
 
     async def _frozen_snapshot(
         self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper
-    ) -> tuple[RankingSnapshot, list[RankedEntry] | None]:
+    ) -> tuple[RankingSnapshot, Sequence[RankedEntry] | None]:
         """The category's frozen ranking; built now unless a previous attempt froze it. When
         built now, its entries are handed back too so they are not read again."""
         existing = await self._snapshots.find(job.period, category.name)
@@ -221,7 +221,11 @@ class ProcessMonthlyRewards:
             return existing, None
         job.progress.phase = Phase.SNAPSHOT
         await self._save_progress(job, keeper)
-        ranked = rank_participants(category, [p async for p in self._participants.stream(category)])
+        # Ranked as they stream in, into a compact ranking: no list of a million participants.
+        builder = RankingBuilder(category)
+        async for participant in self._participants.stream(category):
+            builder.add(participant)
+        ranked = builder.ranked()
         await keeper.confirm()
         snapshot = await self._snapshots.start_building(
             job.period, category.name, self._clock.now()
