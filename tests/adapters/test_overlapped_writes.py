@@ -96,17 +96,32 @@ async def test_wallets_noted_by_the_ranking_read_are_credited_without_reading_th
 
 
 async def test_a_stale_note_costs_a_read_never_a_wrong_payment(db) -> None:  # type: ignore[no-untyped-def]
-    ids = await _students(db, [{"badges": None, "rewards": {"coins": 5}}, {"badges": []}])
+    ids = await _students(
+        db,
+        [
+            {"badges": None, "rewards": {"coins": 5}},
+            {"badges": []},
+            {"badges": [], "rewards": {"xp": 1}},
+            {"badges": [], "rewards": {"coins": 1}},
+        ],
+    )
     shapes = WalletShapes()
     _ = [p async for p in MongoParticipantSource(db["users"], shapes).stream(STUDENTS)]
-    # After the ranking read the main application changes both wallets.
-    await db["users"].update_one({"_id": ids[0]}, {"$set": {"badges": ["old"]}})
-    await db["users"].update_one({"_id": ids[1]}, {"$set": {"badges": None}})
+    # After the ranking read the main application changes the wallets: a $set on a shape that
+    # is no longer there would fail (rewards.coins inside a null rewards), so it must not match.
+    changes = [
+        {"badges": ["old"]},
+        {"badges": None},
+        {"rewards": None},
+        {"rewards": {"coins": None}},
+    ]
+    for uid, change in zip(ids, changes, strict=True):
+        await db["users"].update_one({"_id": uid}, {"$set": change})
     wallet = CountingWallet(db["users"], limits=OVERLAPPED, shapes=shapes)
     results = await wallet.credit([reward_for(u, 101) for u in ids])
-    assert _outcomes(results) == [CreditOutcome.CREDITED] * 2
-    assert await _wallets(db, ids) == [(15, 2), (10, 1)]
-    assert 0 < wallet.reads <= 2
+    assert _outcomes(results) == [CreditOutcome.CREDITED] * 4
+    assert await _wallets(db, ids) == [(15, 2), (10, 1), (10, 1), (10, 1)]
+    assert 0 < wallet.reads <= 4
 
 
 async def test_chunked_inserts_report_duplicates_by_their_place_in_the_whole_list(db) -> None:  # type: ignore[no-untyped-def]

@@ -4,10 +4,11 @@ A wallet remembers the key of every reward credited into it (`monthlyRewardKeys`
 is one update whose filter refuses a wallet holding the key: coins, badge and key change together
 or not at all. Keys are plain strings because FerretDB cannot `$elemMatch` on sub-documents.
 
-Null or missing `badges`/`rewards`/`rewards.coins` must be set to `[]`/`0` first (MongoDB refuses
-`$push`/`$inc` on null). The ranking read has just seen every wallet it ranks, so it notes which
-need that (`WalletShapes`) and the credit repairs exactly those first; a chunk that still falls
-short (a rerun, a deleted user, a wallet changed since) is read back by `_id` to find out why.
+Null or missing `badges`/`rewards`/`rewards.coins` count as `[]`/`0` (the SPEC), but MongoDB
+refuses `$push`/`$inc` on null, so such a wallet is credited by `$set` with a filter on that very
+shape. The ranking read has just seen every wallet it ranks, so it notes the shapes
+(`WalletShapes`) and the credit sends the right update at once; a chunk that still falls short
+(a rerun, a deleted user, a wallet changed since) is read back by `_id` to find out why.
 
 Chunks of updates go several at a time (`WriteLimits`, from the server's profile); `credit`
 returns only once every write it sent has been answered.
@@ -23,40 +24,57 @@ from pymongo import UpdateOne
 
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
-from infrastructure.mongo.bulk import bounded, bulk_update, chunked, find_by_ids
+from infrastructure.mongo.bulk import bulk_update, chunked, find_by_ids
 from infrastructure.mongo.mappers import badge_to_raw, user_id_to_db
 from infrastructure.mongo.server_profile import ServerLimits, WriteLimits
 
 KEYS_FIELD = "monthlyRewardKeys"
-_REPAIR_ROUNDS = 3
-# What a wallet needs before it can be credited (bits of WalletShapes' notes).
-_BADGES = 1  # badges null or missing: set to []
-_WALLET = 2  # rewards null or missing: set to {coins: 0}
-_COINS = 4  # rewards.coins null or missing: set to 0
+_READ_ROUNDS = 3
+# What of a wallet is null or missing (bits of WalletShapes' notes): the SPEC reads them as
+# [] and 0, so the credit sets them where it would push or add.
+_BADGES = 1  # badges
+_WALLET = 2  # rewards
+_COINS = 4  # rewards.coins, in a rewards document
 # The wallet fields the ranking read must project for WalletShapes.note.
 SHAPE_PROJECTION = {"badges": 1, "rewards.coins": 1}
 
 
-def credit_operation(reward: Reward) -> UpdateOne:
+def credit_operation(reward: Reward, needs: int = 0) -> UpdateOne:
+    """The guarded credit of one wallet whose null or missing fields are `needs` (bits): those
+    are set (to the coins, to a list of the badge) instead of incremented or pushed, and the
+    filter asks for exactly that shape, so a wallet that changed since matches nothing and is
+    read back. One statement either way: on FerretDB each costs about a round trip."""
     # The $type guards keep nulls out: $inc/$push on null fail, and a failed write inside a bulk
     # breaks PyMongo on FerretDB (it stops the command and answers without nModified).
-    return UpdateOne(
-        {
-            "_id": user_id_to_db(reward.user_id),
-            KEYS_FIELD: {"$ne": reward.wallet_key},
-            "badges": {"$type": "array"},
-            "rewards.coins": {"$type": "number"},
-        },
-        {
-            "$inc": {"rewards.coins": reward.coins},
-            "$push": {"badges": badge_to_raw(reward), KEYS_FIELD: reward.wallet_key},
-        },
-    )
+    query: dict[str, Any] = {
+        "_id": user_id_to_db(reward.user_id),
+        KEYS_FIELD: {"$ne": reward.wallet_key},
+    }
+    change: dict[str, dict[str, Any]] = {}
+    badge = badge_to_raw(reward)
+    if needs & _BADGES:
+        query["badges"] = None
+        change.setdefault("$set", {})["badges"] = [badge]
+        change["$push"] = {KEYS_FIELD: reward.wallet_key}
+    else:
+        query["badges"] = {"$type": "array"}
+        change["$push"] = {"badges": badge, KEYS_FIELD: reward.wallet_key}
+    if needs & _WALLET:
+        query["rewards"] = None
+        change.setdefault("$set", {})["rewards"] = {"coins": reward.coins}
+    elif needs & _COINS:
+        query["rewards"] = {"$type": "object"}
+        query["rewards.coins"] = None
+        change.setdefault("$set", {})["rewards.coins"] = reward.coins
+    else:
+        query["rewards.coins"] = {"$type": "number"}
+        change["$inc"] = {"rewards.coins": reward.coins}
+    return UpdateOne(query, change)
 
 
 def _needs(doc: Mapping[str, Any]) -> int:
-    """The repairs a wallet needs (bits), read from a document projected on its wallet fields.
-    Values of the wrong type need none: no repair can fix them (`_unfixable` says why)."""
+    """What of a wallet is null or missing (bits), read from a document projected on its wallet
+    fields. Values of the wrong type count as present: nothing can credit them (`_unfixable`)."""
     needs = _BADGES if doc.get("badges") is None else 0
     wallet = doc.get("rewards")
     if wallet is None:
@@ -66,23 +84,9 @@ def _needs(doc: Mapping[str, Any]) -> int:
     return needs
 
 
-def _repair_operations(user: Any, needs: int) -> list[UpdateOne]:
-    """Sets null or missing wallet fields to their empty value (the SPEC reads them as 0/[]);
-    each filter matches only while the field is still null or missing, so a repair is safe to
-    send again and harmless when the wallet changed meanwhile."""
-    ops: list[UpdateOne] = []
-    if needs & _BADGES:
-        ops.append(UpdateOne({"_id": user, "badges": None}, {"$set": {"badges": []}}))
-    if needs & _WALLET:
-        ops.append(UpdateOne({"_id": user, "rewards": None}, {"$set": {"rewards": {"coins": 0}}}))
-    if needs & _COINS:
-        ops.append(UpdateOne({"_id": user, "rewards.coins": None}, {"$set": {"rewards.coins": 0}}))
-    return ops
-
-
 class WalletShapes:
-    """Which wallets the ranking read saw needing a repair, by user id, until the credit takes
-    them. Only a hint: a stale note costs one repair that matches nothing, a missing one a read."""
+    """Which wallets the ranking read saw with null or missing fields, by user id, until the
+    credit takes them. Only a hint: a wrong note makes its chunk fall short and be read back."""
 
     def __init__(self) -> None:
         self._needs: dict[str, int] = {}
@@ -122,48 +126,41 @@ class MongoWallet(Wallet):
             return []
         limits = await self._write_limits()
         needs = self._shapes.take([r.user_id for r in rewards]) if self._shapes else {}
-        short = await self._repair_and_credit(rewards, needs, limits)
+        short = await self._credit_shaped(rewards, needs, limits)
         # A chunk whose every wallet matched is settled; the others hold a rerun's wallet, a
         # missing user or null fields nobody noted. Only those chunks are read to find out which.
         outcomes = await self._resolve(short, limits) if short else {}
         credited = CreditResult(CreditOutcome.CREDITED)
         return [outcomes.get(r.key, credited) for r in rewards]
 
-    async def _repair_and_credit(
+    async def _credit_shaped(
         self, rewards: Sequence[Reward], needs: Mapping[str, int], limits: WriteLimits
     ) -> list[Reward]:
-        """Credits in chunks, several in flight; each chunk's noted repairs go just before it, on
-        the same lane. Returns the rewards of the chunks that fell short."""
-        chunk = limits.update_chunk
-
-        def lane(part: Sequence[Reward]) -> Any:
-            async def call() -> list[Reward]:
-                repairs = [
-                    op
-                    for r in part
-                    if (n := needs.get(r.user_id))
-                    for op in _repair_operations(user_id_to_db(r.user_id), n)
-                ]
-                for repair_part in chunked(repairs, chunk):
-                    await self._users.bulk_write(list(repair_part), ordered=False)
-                result = await self._users.bulk_write(
-                    [credit_operation(r) for r in part], ordered=False
-                )
-                return [] if result.matched_count == len(part) else list(part)
-
-            return call
-
-        shortfalls = await bounded([lane(p) for p in chunked(rewards, chunk)], limits.concurrency)
-        return [reward for part in shortfalls for reward in part]
+        """One credit per reward, shaped by what is known of its wallet, in chunks several in
+        flight; returns the rewards of the chunks that fell short."""
+        operations = [credit_operation(r, needs.get(r.user_id, 0)) for r in rewards]
+        matched = await bulk_update(
+            self._users,
+            operations,
+            ordered=False,
+            chunk=limits.update_chunk,
+            concurrency=limits.concurrency,
+        )
+        parts = chunked(rewards, limits.update_chunk)
+        return [
+            r for part, count in zip(parts, matched, strict=True) if count < len(part) for r in part
+        ]
 
     async def _resolve(
         self, unresolved: list[Reward], limits: WriteLimits
     ) -> dict[str, CreditResult]:
+        """Reads the wallets of chunks that fell short and credits again those that can be, with
+        the shape just read; a chunk that falls short again is read again, a few times."""
         outcomes: dict[str, CreditResult] = {}
-        for round_no in range(_REPAIR_ROUNDS):
+        for round_no in range(_READ_ROUNDS):
             wallets = await self._read([r.user_id for r in unresolved])
             retry: list[Reward] = []
-            repairs: list[UpdateOne] = []
+            shapes: dict[str, int] = {}
             for reward in unresolved:
                 doc = wallets.get(reward.user_id)
                 if doc is None:
@@ -174,37 +171,20 @@ class MongoWallet(Wallet):
                     outcomes[reward.key] = CreditResult(CreditOutcome.NOT_CREDITABLE, problem)
                 else:
                     retry.append(reward)
-                    repairs.extend(_repair_operations(doc["_id"], _needs(doc)))
+                    shapes[reward.user_id] = _needs(doc)
             if not retry:
                 break
-            if round_no == _REPAIR_ROUNDS - 1:
+            if round_no == _READ_ROUNDS - 1:
                 for reward in retry:  # read just now: not credited, and it keeps changing
                     outcomes[reward.key] = CreditResult(
                         CreditOutcome.NOT_CREDITABLE, "wallet kept changing while being credited"
                     )
                 break
-            if repairs:
-                await bulk_update(
-                    self._users,
-                    repairs,
-                    ordered=False,
-                    chunk=limits.update_chunk,
-                    concurrency=limits.concurrency,
-                )
-            matched = await bulk_update(
-                self._users,
-                [credit_operation(r) for r in retry],
-                ordered=False,
-                chunk=limits.update_chunk,
-                concurrency=limits.concurrency,
-            )
+            unresolved = await self._credit_shaped(retry, shapes, limits)
             # Chunks that matched in full are credited now; only the others are read again.
-            unresolved = []
-            for part, count in zip(chunked(retry, limits.update_chunk), matched, strict=True):
-                if count == len(part):
-                    outcomes.update((r.key, CreditResult(CreditOutcome.CREDITED)) for r in part)
-                else:
-                    unresolved.extend(part)
+            again = {r.key for r in unresolved}
+            credited = CreditResult(CreditOutcome.CREDITED)
+            outcomes.update((r.key, credited) for r in retry if r.key not in again)
             if not unresolved:
                 break
         return outcomes
