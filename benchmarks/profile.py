@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -138,7 +139,7 @@ def _run_worker(url: str, db_name: str, period: Period, out: Path, spy: bool) ->
     if spy and Path(py_spy).exists():
         argv = [py_spy, "record", "--format", "raw", "-r", "50", "-o", str(out), "--", *argv]
     start = time.perf_counter()
-    subprocess.run(argv, cwd=REPO_ROOT, env=worker_env(url, db_name), check=True)
+    subprocess.run(argv, cwd=REPO_ROOT, env=worker_env(url, db_name), stdout=sys.stderr, check=True)
     return time.perf_counter() - start
 
 
@@ -171,9 +172,13 @@ def main() -> int:
         raw = out / f"worker-{args.users}.txt"
         log("running the worker")
         before = _server_cpu(server)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_before = os.getloadavg()
         wall = _run_worker(url, db_name, period, raw, not args.no_py_spy)
         after = _server_cpu(server)
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after["worker"] = worker.ru_utime + worker.ru_stime
+        before["worker"] = children.ru_utime + children.ru_stime  # py-spy's too, when it ran
         report: dict[str, Any] = {
             "users": args.users,
             "wall_seconds": round(wall, 2),
