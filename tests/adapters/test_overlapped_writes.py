@@ -2,6 +2,8 @@
 and on the real server: several chunks in flight pay each wallet exactly once, and wallets whose
 nulls the ranking read noted are repaired and credited without being read back."""
 
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -136,3 +138,27 @@ async def test_chunked_inserts_report_duplicates_by_their_place_in_the_whole_lis
     assert sorted([d["_id"] async for d in collection.find({})]) == list(range(8))
     await insert_chunked(collection, [{"_id": 10}, {"_id": 11}], chunk=None, concurrency=4)
     assert await collection.count_documents({}) == 10
+
+
+class _CountingUsers:
+    """Only `bulk_write`: counts the update commands in flight at once; every wallet matches."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.peak = 0
+
+    async def bulk_write(self, operations: list[Any], ordered: bool) -> Any:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(0.002)
+        self.in_flight -= 1
+        return SimpleNamespace(matched_count=len(operations))
+
+
+async def test_credits_side_by_side_share_one_limit_of_commands_in_flight() -> None:
+    users = _CountingUsers()
+    wallet = MongoWallet(users, limits=OVERLAPPED)  # type: ignore[arg-type]
+    batches = [[reward_for(ObjectId(), rank) for rank in range(1, 21)] for _ in range(3)]
+    results = await asyncio.gather(*(wallet.credit(batch) for batch in batches))
+    assert all(r.outcome is CreditOutcome.CREDITED for batch in results for r in batch)
+    assert users.peak == OVERLAPPED.concurrency  # three credits, ten chunks each, three at once

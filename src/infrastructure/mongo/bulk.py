@@ -15,6 +15,7 @@ checkpoints after it never records a write that was not acknowledged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -74,15 +75,18 @@ async def bulk_update(
     ordered: bool,
     chunk: int = DEFAULT_UPDATE_CHUNK,
     concurrency: int = 1,
+    gate: asyncio.Semaphore | None = None,
 ) -> list[int]:
     """Applies the updates in `chunked(operations, chunk)` commands, up to `concurrency` in flight
     (one at a time when `ordered`: order across chunks needs them in sequence); returns how many
-    documents matched in each chunk, in chunk order."""
+    documents matched in each chunk, in chunk order. Each command also holds `gate` while it is
+    in flight, so calls running side by side share one limit."""
     parts = chunked(operations, chunk)
 
     def send(part: Sequence[UpdateOne]) -> Callable[[], Awaitable[int]]:
         async def call() -> int:
-            result = await collection.bulk_write(list(part), ordered=ordered)
+            async with gate or contextlib.nullcontext():
+                result = await collection.bulk_write(list(part), ordered=ordered)
             return int(result.matched_count)
 
         return call

@@ -16,6 +16,7 @@ returns only once every write it sent has been answered.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -116,10 +117,16 @@ class MongoWallet(Wallet):
         self._users = users
         self._limits = limits if limits is not None else ServerLimits(users.database.client)
         self._shapes = shapes
+        # One limit for every credit of this wallet at once (two batches overlapping, two
+        # jobs in one process): the statement budget is per process, not per call.
+        self._gate: asyncio.Semaphore | None = None
 
     async def _write_limits(self) -> WriteLimits:
         limits = self._limits
-        return limits if isinstance(limits, WriteLimits) else await limits.get()
+        found = limits if isinstance(limits, WriteLimits) else await limits.get()
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(found.concurrency)
+        return found
 
     async def credit(self, rewards: Sequence[Reward]) -> list[CreditResult]:
         if not rewards:
@@ -145,6 +152,7 @@ class MongoWallet(Wallet):
             ordered=False,
             chunk=limits.update_chunk,
             concurrency=limits.concurrency,
+            gate=self._gate,
         )
         parts = chunked(rewards, limits.update_chunk)
         return [
