@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import AsyncIterator, Sequence
 
-from application.crediting import CreditStep
+from application.crediting import BatchOutcome, CreditStep
 from application.lease import LeaseKeeper, LeaseTerms
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
@@ -184,32 +184,61 @@ class ProcessMonthlyRewards:
             if fresh_entries is not None
             else self._snapshots.entries(snapshot.id, self._batch_size, progress.processed)
         )
-        async for entries in batches:
-            now = self._clock.now()
-            rewards = [
-                Reward.for_entry(
-                    e,
-                    period=job.period,
-                    category=category.name,
-                    tiers=self._policy.tiers,
-                    snapshot_id=snapshot.id,
-                    now=now,
-                )
-                for e in entries
-            ]
-            outcome = await self._credit.pay(rewards, fence=keeper.confirm, attempt=job.attempts)
-            for reward in outcome.awarded:
-                result.record_award(reward.tier, reward.coins)
-            for reward in outcome.failed:
-                result.rewards_failed += 1
-                job.results.record_error(
-                    RewardError(
-                        category.name, reward.user_id, reward.rank, reward.failure_reason or ""
+        # Two batches overlap: the next is built and its credit starts while the current one's
+        # records are written and checkpointed. Each is checkpointed in order, only once every
+        # write of it was acknowledged (pay returns then); the wallet bounds the commands in
+        # flight for both together.
+        pending: tuple[asyncio.Task[BatchOutcome], int] | None = None
+        try:
+            async for entries in batches:
+                now = self._clock.now()
+                rewards = [
+                    Reward.for_entry(
+                        e,
+                        period=job.period,
+                        category=category.name,
+                        tiers=self._policy.tiers,
+                        snapshot_id=snapshot.id,
+                        now=now,
                     )
+                    for e in entries
+                ]
+                paying = asyncio.ensure_future(
+                    self._credit.pay(rewards, fence=keeper.confirm, attempt=job.attempts)
                 )
-            progress.processed = entries[-1].rank
-            await self._save_progress(job, keeper)
+                if pending is not None:
+                    settling, pending = pending, (paying, entries[-1].rank)
+                    await self._settle(job, category.name, result, keeper, *settling)
+                else:
+                    pending = (paying, entries[-1].rank)
+            if pending is not None:
+                settling, pending = pending, None
+                await self._settle(job, category.name, result, keeper, *settling)
+        finally:
+            if pending is not None:
+                await _drain(pending[0])
         return result
+
+    async def _settle(
+        self,
+        job: MonthlyRewardJob,
+        category: str,
+        result: CategoryResult,
+        keeper: LeaseKeeper,
+        paying: asyncio.Future[BatchOutcome],
+        last_rank: int,
+    ) -> None:
+        """Counts a paid batch and checkpoints it: progress moves to its last rank."""
+        outcome = await paying
+        for reward in outcome.awarded:
+            result.record_award(reward.tier, reward.coins)
+        for reward in outcome.failed:
+            result.rewards_failed += 1
+            job.results.record_error(
+                RewardError(category, reward.user_id, reward.rank, reward.failure_reason or "")
+            )
+        job.progress.categories[category].processed = last_rank
+        await self._save_progress(job, keeper)
 
     async def _frozen_snapshot(
         self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper
@@ -240,6 +269,18 @@ class ProcessMonthlyRewards:
         job.progress.categories[category.name] = CategoryProgress(0, len(ranked))
         job.results.categories[category.name] = CategoryResult()
         return snapshot, ranked
+
+
+async def _drain(task: asyncio.Future[BatchOutcome]) -> None:
+    """Waits for a batch still in flight when another failed, so none of its writes is left
+    running behind the error (its own outcome no longer matters); cancelled with us."""
+    try:
+        await asyncio.wait([task])
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.cancelled():
+        task.exception()  # retrieved: the first error is the one that propagates
 
 
 async def _chunks(items: Sequence[RankedEntry], size: int) -> AsyncIterator[list[RankedEntry]]:
