@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             naive_size=args.naive_size,
             latency_seconds=args.latency_seconds,
             clients=args.clients,
-            period=Period.parse(args.month, args.year),
+            period=Period(year=args.year, month=args.month),
             seed=args.seed,
             keep=args.keep,
             batch_size=settings.batch_size,

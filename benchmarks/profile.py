@@ -35,19 +35,19 @@ _TOP = 15
 
 def _pg_settings_with_stat_statements() -> None:
     """The test cluster's settings plus pg_stat_statements (a preload library: start-up only)."""
-    from tests.support import real_server
+    from tools.testservers import postgresql
 
     extra = ("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all")
-    module: Any = real_server  # a private tuple of the test-server helper, extended for this run
-    current: tuple[str, ...] = module._PG_SETTINGS
-    module._PG_SETTINGS = current + tuple(s for s in extra if s not in current)
+    module: Any = postgresql  # a private tuple of the test-server helper, extended for this run
+    current: tuple[str, ...] = module._SETTINGS
+    module._SETTINGS = current + tuple(s for s in extra if s not in current)
 
 
 def _psql(server: Any, sql: str) -> str:
-    pg = server._pg
-    argv = pg.argv(["psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres"], False)
+    pg = server._cluster  # the FerretDB test server's private PostgreSQL cluster
+    argv = pg._argv(["psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres"], False)
     argv += ["-d", "ferretdb", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql]
-    done = subprocess.run(argv, env=pg.env, capture_output=True, text=True, check=True)
+    done = subprocess.run(argv, env=pg._env, capture_output=True, text=True, check=True)
     return done.stdout
 
 
@@ -122,7 +122,7 @@ def _children(pid: int) -> list[int]:
 
 def _server_cpu(server: Any) -> dict[str, float]:
     """CPU seconds so far of FerretDB and of PostgreSQL (postmaster and its backends)."""
-    postmaster = int((server._pg._data / "postmaster.pid").read_text().split()[0])
+    postmaster = int((server._cluster._data / "postmaster.pid").read_text().split()[0])
     postgres = _cpu_seconds(postmaster)
     for child in _children(postmaster):
         try:
@@ -157,13 +157,13 @@ def main() -> int:
     parser.add_argument("--out", default="/tmp/rewards-profile", help="folder for the profile")
     args = parser.parse_args()
     _pg_settings_with_stat_statements()
-    from tests.support.real_server import RealServer
+    from tools.testservers import choose
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    period = Period.parse(10, 2026)
-    server = RealServer(backend="postgresql")
-    with server as url:
+    period = Period(year=2026, month=10)
+    with choose(backend="postgresql").server() as server:
+        url = server.url
         _psql(server, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         db_name = f"profile_{args.users}"
         log(f"seeding {args.users} users")

@@ -1,5 +1,5 @@
-"""The server under test: REWARDS_MONGODB_URL when set, else a throw-away FerretDB (on PostgreSQL
-when its binaries are installed) started and removed by the test suite's own helper."""
+"""The server under test: REWARDS_MONGODB_URL when set, else a throw-away test server (FerretDB on
+PostgreSQL when its binaries are installed) started and removed by tools.testservers."""
 
 from __future__ import annotations
 
@@ -51,9 +51,13 @@ def database_server() -> Iterator[BenchServer]:
         info = build_info(url)
         yield BenchServer(url, describe_url(info), detect(info), None)
         return
-    from tests.support.real_server import PG_POOL_MAX_CONNS, RealServer  # only when we start it
+    from tools.testservers import choose  # only when we start the server ourselves
+    from tools.testservers.ferretdb import FerretDB
+    from tools.testservers.postgresql import POOL_MAX_CONNS
 
-    server = RealServer()
-    with server as started:
-        pool = PG_POOL_MAX_CONNS if server.backend == "postgresql" else SQLITE_POOL
-        yield BenchServer(started, server.describe(), detect(build_info(started)), pool)
+    with choose().server() as server:
+        pool = None
+        if isinstance(server, FerretDB):
+            pool = POOL_MAX_CONNS if server.backend == "postgresql" else SQLITE_POOL
+        info = build_info(server.url)
+        yield BenchServer(server.url, server.describe(), detect(info), pool)

@@ -17,13 +17,20 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
+from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
 from pymongo.errors import DuplicateKeyError
 
 import migrations
+from migrations.preflight import check_compatible
 
 RECORDS = "schema_migrations"
 log = logging.getLogger("rewards.migrations")
+
+
+Step = Callable[
+    [AsyncIOMotorDatabase[dict[str, Any]], AsyncIOMotorCollection[dict[str, Any]]],
+    Awaitable[None],
+]
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,8 @@ class Migration:
     version: int
     name: str
     description: str
-    up: Callable[[AsyncIOMotorDatabase[dict[str, Any]]], Awaitable[None]]
+    up: Step
+    check: Step | None = None  # raises IncompatibleDatabase, changing nothing
 
 
 def discover() -> list[Migration]:
@@ -39,7 +47,8 @@ def discover() -> list[Migration]:
     for info in pkgutil.iter_modules(migrations.__path__):
         if info.name.startswith("m") and info.name[1:5].isdigit():
             module: ModuleType = importlib.import_module(f"migrations.{info.name}")
-            found.append(Migration(module.VERSION, info.name, module.DESCRIPTION, module.up))
+            check = getattr(module, "check", None)
+            found.append(Migration(module.VERSION, info.name, module.DESCRIPTION, module.up, check))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
@@ -51,17 +60,24 @@ async def applied_versions(db: AsyncIOMotorDatabase[dict[str, Any]]) -> set[int]
     return {doc["_id"] async for doc in db[RECORDS].find({}, {"_id": 1})}
 
 
-async def migrate(db: AsyncIOMotorDatabase[dict[str, Any]]) -> list[Migration]:
-    """Applies what is pending; returns what this call applied."""
+async def migrate(
+    db: AsyncIOMotorDatabase[dict[str, Any]], users_collection: str = "users"
+) -> list[Migration]:
+    """Checks the database can be shared (raising IncompatibleDatabase, having changed nothing,
+    when it cannot), then applies what is pending; returns what this call applied."""
+    await check_compatible(db)
     done = await applied_versions(db)
+    pending = [m for m in discover() if m.version not in done]
+    users = db[users_collection]
+    for migration in pending:  # every refusal before the first change
+        if migration.check is not None:
+            await migration.check(db, users)
     applied = []
-    for migration in discover():
-        if migration.version in done:
-            continue
+    for migration in pending:
         log.info(
             "[MonthlyRewards] applying migration %s: %s", migration.name, migration.description
         )
-        await migration.up(db)
+        await migration.up(db, users)
         try:
             await db[RECORDS].insert_one(
                 {

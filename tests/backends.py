@@ -1,4 +1,5 @@
-"""Fresh databases for adapter tests: a new mongomock client, or a new database on the real server."""
+"""Fresh databases for adapter tests: a new mongomock client, or a new database on the real server,
+migrated. Adapters are built on the database they are handed: nothing global to initialise."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from beanie import init_beanie
 from dependency_injector import providers
 from migrations.runner import migrate
 from mongomock_motor import AsyncMongoMockClient
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 
 from infrastructure.container import Container
-from infrastructure.mongo.documents import ALL_DOCUMENTS
 from infrastructure.settings import Settings
 
 BACKENDS = ["mongomock", "real"]
@@ -22,7 +21,7 @@ BACKENDS = ["mongomock", "real"]
 
 @asynccontextmanager
 async def fresh_database(
-    backend: str, real_url: str | None
+    backend: str, real_url: str | None, migrated: bool = True
 ) -> AsyncIterator[AsyncIOMotorDatabase[dict[str, Any]]]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     if backend == "mongomock":
@@ -31,8 +30,8 @@ async def fresh_database(
         assert real_url is not None
         client = AsyncIOMotorClient(real_url, tz_aware=True, directConnection=True)
     db = client[name]
-    await migrate(db)
-    await init_beanie(database=db, document_models=ALL_DOCUMENTS, skip_indexes=True)
+    if migrated:
+        await migrate(db)
     try:
         yield db
     finally:

@@ -48,7 +48,7 @@ async def assert_paid_exactly_once(
         expected_total = sum(
             policy.tiers.tier_for(rank).coins for rank in range(1, len(ranked) + 1)
         )
-        assert sum(r["coins"] for r in cat_rewards) == expected_total
+        assert sum(r["coinsAwarded"] for r in cat_rewards) == expected_total
         paid[category.name] = expected_total
     for user_id, old in before.items():
         new = after[user_id]
@@ -62,7 +62,7 @@ async def assert_paid_exactly_once(
         assert Counter(b["category"] for b in month_badges) == Counter(
             r["category"] for r in mine
         ), user_id
-        assert coins(new) - coins(old) == sum(r["coins"] for r in mine), user_id
+        assert coins(new) - coins(old) == sum(r["coinsAwarded"] for r in mine), user_id
         if not mine:
             assert new == old, f"{user_id} was not ranked but changed"
     return paid

@@ -10,16 +10,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from application.ports.attempt_claims import AttemptClaim, AttemptClaims
 from application.ports.clock import Clock
-from application.ports.job_repository import AttemptClaim, JobRepository
+from application.ports.database_probe import DatabaseProbe
+from application.ports.job_repository import JobRepository
 from application.ports.participant_source import ParticipantSource
+from application.ports.reward_queries import RewardFilter, RewardQueries
 from application.ports.reward_repository import RewardRepository
 from application.ports.snapshot_repository import SnapshotRepository
 from application.ports.task_runner import TaskRunner
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
+from application.ports.wallet_audit import WalletAudit, WalletTotals
 from domain.errors import InvalidJobTransition, JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -64,6 +68,18 @@ class FixedClock(Clock):
         return self.current
 
 
+class TickingClock(FixedClock):
+    """Time passes by `tick` at every reading, as it does while a worker pays batches."""
+
+    def __init__(self, tick: timedelta) -> None:
+        super().__init__()
+        self.tick = tick
+
+    def now(self) -> datetime:
+        self.current += self.tick
+        return self.current
+
+
 def _copy(job: MonthlyRewardJob) -> MonthlyRewardJob:
     # A deep copy, as a database round trip would give: callers must not share state with storage.
     import copy
@@ -75,7 +91,6 @@ class InMemoryJobRepository(JobRepository):
     def __init__(self, plan: FaultPlan | None = None) -> None:
         self.jobs: dict[str, MonthlyRewardJob] = {}
         self.renewals = 0
-        self.claims: dict[tuple[str, int], AttemptClaim] = {}
         self._ids = itertools.count(1)
         self._plan = plan or FaultPlan()
 
@@ -88,27 +103,12 @@ class InMemoryJobRepository(JobRepository):
         self.jobs[job.id] = _copy(job)
         self._plan.tick("jobs.create")
 
-    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
-        if (job_id, attempt) in self.claims:
-            return False
-        self.claims[(job_id, attempt)] = AttemptClaim(attempt, owner, now)
-        self._plan.tick("jobs.claim_attempt")
-        return True
-
-    async def newest_claim(self, job_id: str) -> AttemptClaim | None:
-        mine = [c for (j, _), c in self.claims.items() if j == job_id]
-        return max(mine, key=lambda c: c.attempt, default=None)
-
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
         job = self.jobs.get(job_id)
         return None if job is None else _copy(job)
 
     async def find(self, period: Period) -> MonthlyRewardJob | None:
         return next((_copy(j) for j in self.jobs.values() if j.period == period), None)
-
-    async def latest(self) -> MonthlyRewardJob | None:
-        jobs = await self.recent(1)
-        return jobs[0] if jobs else None
 
     async def recent(self, limit: int) -> list[MonthlyRewardJob]:
         ordered = sorted(self.jobs.values(), key=lambda j: j.period, reverse=True)
@@ -119,7 +119,7 @@ class InMemoryJobRepository(JobRepository):
 
     def _fenced(self, job: MonthlyRewardJob) -> bool:
         stored = self.jobs.get(job.id)
-        return stored is not None and stored.attempts <= job.attempts
+        return stored is not None and stored.epoch <= job.epoch
 
     async def save(self, job: MonthlyRewardJob) -> bool:
         if not self._fenced(job):
@@ -133,17 +133,37 @@ class InMemoryJobRepository(JobRepository):
             return False
         stored, copied = self.jobs[job.id], _copy(job)
         stored.progress, stored.results = copied.progress, copied.results
-        stored.progressed_at, stored.attempts = copied.progressed_at, copied.attempts
+        stored.progressed_at, stored.epoch = copied.progressed_at, copied.epoch
         self._plan.tick("jobs.save_progress")
         return True
 
-    async def renew_lease(self, job: MonthlyRewardJob) -> bool:
-        if (job.id, job.attempts + 1) in self.claims or not self._fenced(job):
+    async def save_lease(self, job: MonthlyRewardJob) -> bool:
+        if not self._fenced(job):
             return False
         stored = self.jobs[job.id]
-        stored.lease, stored.attempts = _copy(job).lease, job.attempts
+        stored.lease, stored.epoch = _copy(job).lease, job.epoch
         self.renewals += 1
         return True
+
+
+class InMemoryAttemptClaims(AttemptClaims):
+    def __init__(self, plan: FaultPlan | None = None) -> None:
+        self.claims: dict[tuple[str, int], AttemptClaim] = {}
+        self._plan = plan or FaultPlan()
+
+    async def claim(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
+        if (job_id, attempt) in self.claims:
+            return False
+        self.claims[(job_id, attempt)] = AttemptClaim(attempt, owner, now)
+        self._plan.tick("claims.claim")
+        return True
+
+    async def newest(self, job_id: str) -> AttemptClaim | None:
+        mine = [c for (j, _), c in self.claims.items() if j == job_id]
+        return max(mine, key=lambda c: c.attempt, default=None)
+
+    async def exists(self, job_id: str, attempt: int) -> bool:
+        return (job_id, attempt) in self.claims
 
 
 class InMemorySnapshotRepository(SnapshotRepository):
@@ -329,3 +349,52 @@ def make_users(
                 )
             )
     return users
+
+
+# Fakes of the operator surfaces' ports (issue 11): reads over the fakes above.
+
+
+class InMemoryRewardQueries(RewardQueries):
+    """Reads the records an `InMemoryRewardRepository` holds, as the Mongo adapter sorts them."""
+
+    def __init__(self, rewards: InMemoryRewardRepository) -> None:
+        self._rewards = rewards
+
+    async def find(self, where: RewardFilter, offset: int, limit: int) -> tuple[list[Reward], int]:
+        found = [
+            r
+            for r in self._rewards.rewards.values()
+            if (where.period is None or r.period == where.period)
+            and (where.category is None or r.category == where.category)
+            and (where.tier is None or r.tier == where.tier)
+            and (where.user_id is None or r.user_id == where.user_id)
+            and (where.status is None or r.status is where.status)
+        ]
+        found.sort(key=lambda r: (-r.period.year, -r.period.month, r.category, r.rank))
+        return found[offset : offset + limit], len(found)
+
+
+class InMemoryWalletAudit(WalletAudit):
+    def __init__(self, users: InMemoryUsers) -> None:
+        self._users = users
+
+    async def totals(self) -> WalletTotals:
+        wallets = self._users.wallets().values()
+        return WalletTotals(
+            coins=sum(coins for coins, _ in wallets), badges=sum(len(b) for _, b in wallets)
+        )
+
+
+class FakeDatabaseProbe(DatabaseProbe):
+    """Reachable with every migration applied, unless a test says otherwise."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.pending: list[str] = []
+
+    async def ping(self) -> None:
+        if not self.reachable:
+            raise ConnectionError("the database is unreachable (fake)")
+
+    async def pending_migrations(self) -> list[str]:
+        return list(self.pending)

@@ -6,10 +6,10 @@
 2. the reward record is inserted under its unique key with its outcome, `awarded` (naming the
    attempt that recorded it) or `failed` with the reason; a rerun finds it there.
 
-A record is written once the outcome is known rather than `pending` first and settled after: on
-a server where every update costs a round trip of its own (FerretDB), that settle was half of
-the updates of a month. The fence runs before each step: a worker whose lease was taken over
-stops before it credits, and leaves the record to the attempt that superseded it.
+A record is written once, when its outcome is known: a record first written as pending and
+settled after would cost a second update per user. The fence runs before each step: a worker
+whose lease was taken over stops before it credits, and leaves the record to the attempt that
+superseded it.
 """
 
 from __future__ import annotations

@@ -1,18 +1,59 @@
-"""Hands a processing job to the background runner: the one way work starts, shared by the
-trigger and the operator's retry."""
+"""How work on a job begins once it is created, retried or taken over: the one seam between the
+use cases that make a job processing and the way this deployment runs it.
+
+- In the background (the default): the job is handed to the task runner at once.
+- In steps (serverless hosts, where work after the HTTP answer may be frozen or killed): the
+  lease is given straight back, and the scheduler's calls of the step endpoint do the work, each
+  taking the job over for a bounded step.
+"""
 
 from __future__ import annotations
 
+import abc
+
+from application.log_context import job_context
+from application.ports.clock import Clock
+from application.ports.job_repository import JobRepository
 from application.ports.task_runner import TaskRunner
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
-from domain.job import MonthlyRewardJob
+from domain.job import AttemptOutcome, MonthlyRewardJob
 
 
-class JobLauncher:
+class JobLauncher(abc.ABC):
+    @property
+    @abc.abstractmethod
+    def resumes_abandoned(self) -> bool:
+        """Whether a trigger or sweep should take over a job nobody holds (steps do it instead)."""
+
+    @abc.abstractmethod
+    async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
+        """Begins the work on a job whose lease this process holds."""
+
+
+class BackgroundLauncher(JobLauncher):
     def __init__(self, runner: TaskRunner, process: ProcessMonthlyRewards) -> None:
         self._runner = runner
         self._process = process
 
-    def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
+    @property
+    def resumes_abandoned(self) -> bool:
+        return True
+
+    async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        self._runner.spawn(name, self._process.run(job))
+        with job_context(job.id, job.epoch):  # the task copies it: its log lines name the job
+            self._runner.spawn(name, self._process.run(job))
+
+
+class StepLauncher(JobLauncher):
+    def __init__(self, jobs: JobRepository, clock: Clock) -> None:
+        self._jobs = jobs
+        self._clock = clock
+
+    @property
+    def resumes_abandoned(self) -> bool:
+        return False
+
+    async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
+        job.release(self._clock.now(), AttemptOutcome.PAUSED, "waiting for the next step")
+        await self._jobs.save(job)

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.ports.attempt_claims import AttemptClaims
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from domain.errors import LeaseLost
@@ -35,15 +36,22 @@ class LeaseTerms:
 class LeaseKeeper:
     """Holds one job's lease for this worker.
 
-    `confirm()` is the fence: it raises LeaseLost once a newer attempt exists, and renews first
-    whenever the last renewal is a third of a lease old, so a worker that was paused (a stopped
-    process, a long GC, a frozen VM) asks the database before it pays anyone.
+    `fence()` is passed before every write that pays someone: it raises LeaseLost once a newer
+    attempt exists, and renews first whenever the last renewal is a third of a lease old, so a
+    worker that was paused (a stopped process, a long GC, a frozen VM) asks the database before
+    it pays anyone.
     """
 
     def __init__(
-        self, jobs: JobRepository, clock: Clock, terms: LeaseTerms, job: MonthlyRewardJob
+        self,
+        jobs: JobRepository,
+        claims: AttemptClaims,
+        clock: Clock,
+        terms: LeaseTerms,
+        job: MonthlyRewardJob,
     ) -> None:
         self._jobs = jobs
+        self._claims = claims
         self._clock = clock
         self._terms = terms
         self._job = job
@@ -51,15 +59,19 @@ class LeaseKeeper:
         self._lost = False
 
     @property
+    def owner(self) -> str:
+        return self._terms.owner
+
+    @property
     def lost(self) -> bool:
         return self._lost
 
-    def superseded(self) -> LeaseLost:
+    def mark_lost(self) -> LeaseLost:
         """A fenced write was refused: a newer attempt owns the job. Returns the error to raise."""
         self._lost = True
         return self._error()
 
-    async def confirm(self) -> None:
+    async def fence(self) -> None:
         if self._lost:
             raise self._error()
         if self._clock.now() - self._renewed_at >= self._terms.renew_every:
@@ -70,9 +82,11 @@ class LeaseKeeper:
             raise self._error()
         now = self._clock.now()
         self._job.renew(now, self._terms.duration)
-        if not await self._jobs.renew_lease(self._job):
-            self._lost = True
-            raise self._error()
+        # The claims are the arbiter: on a server whose updates can interleave (FerretDB) a
+        # fenced job write alone could let a superseded worker renew.
+        newer_claimed = await self._claims.exists(self._job.id, self._job.epoch + 1)
+        if newer_claimed or not await self._jobs.save_lease(self._job):
+            raise self.mark_lost()
         self._renewed_at = now
 
     async def heartbeat(self) -> None:
@@ -93,6 +107,6 @@ class LeaseKeeper:
 
     def _error(self) -> LeaseLost:
         return LeaseLost(
-            f"attempt {self._job.attempts} of the job for {self._job.period} by "
+            f"attempt {self._job.epoch} of the job for {self._job.period} by "
             f"{self._terms.owner} was superseded by a newer attempt; stopping"
         )

@@ -14,6 +14,9 @@ log = logging.getLogger("rewards.retry")
 T = TypeVar("T")
 IsTransient = Callable[[BaseException], bool]
 
+# Told of each transient retry (what, error) before its wait: how /metrics counts them.
+retry_listeners: list[Callable[[str, BaseException], None]] = []
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -75,4 +78,6 @@ async def retrying(
                 policy.tries,
                 delay,
             )
+            for listener in retry_listeners:
+                listener(what, exc)
             await asyncio.sleep(delay)

@@ -17,10 +17,6 @@ class InvalidPolicy(DomainError):
     """A ranking or tier configuration that cannot produce one reward per rank."""
 
 
-class InvalidRequest(DomainError):
-    """An argument outside what a use case accepts (a limit of 0, say)."""
-
-
 class JobNotFound(DomainError):
     """No job exists for the requested month, or none at all."""
 
@@ -37,6 +33,14 @@ class JobNotRetryable(DomainError):
     """Only a failed job may be retried; a processing or completed one may not."""
 
 
+class StepsNotEnabled(DomainError):
+    """A step of work was asked of a service that runs its jobs in the background."""
+
+
 class LeaseLost(DomainError):
     """This worker's attempt was superseded (its lease expired and another took over): it must
     stop at once. Not a failure of the job, which goes on under the newer attempt."""
+
+
+class SnapshotNotFound(JobNotFound):
+    """No frozen ranking for the month and category: its job has not built one (yet)."""

@@ -3,12 +3,14 @@ and who may work on it (the lease) under which fencing epoch (the attempt number
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidJobTransition, JobNotRetryable
 from domain.period import Period
+from domain.reward import Reward
 
 MAX_RECORDED_ERRORS = 100  # a bad month must not grow the job document without bound
 
@@ -70,6 +72,11 @@ class JobResults:
     def total_coins_awarded(self) -> int:
         return sum(c.coins_awarded for c in self.categories.values())
 
+    @property
+    def records_total(self) -> int:
+        """Rewards settled either way, awarded or failed."""
+        return sum(c.rewards_awarded + c.rewards_failed for c in self.categories.values())
+
     def record_error(self, error: RewardError) -> None:
         self.errors_total += 1
         if len(self.errors) < MAX_RECORDED_ERRORS:
@@ -95,12 +102,14 @@ class AttemptOutcome(StrEnum):
     FAILED = "failed"
     LEASE_EXPIRED = "lease_expired"  # its worker stopped renewing; another took over
     INTERRUPTED = "interrupted"  # its process shut down and gave the lease back
+    PAUSED = "paused"  # a bounded step ended (serverless mode) and gave the lease back
 
 
 class AttemptKind(StrEnum):
     START = "start"
     TAKEOVER = "takeover"
     RETRY = "retry"
+    STEP = "step"  # one bounded step of work inside a request (serverless mode)
 
 
 @dataclass
@@ -149,7 +158,7 @@ class MonthlyRewardJob:
     progress: Progress = field(default_factory=Progress)
     error_message: str | None = None
     error_stack: str | None = None
-    attempts: int = 1  # the current attempt's number: the fencing epoch
+    epoch: int = 1  # the current attempt's number, which fences out every older attempt
     lease: Lease | None = None
     history: list[Attempt] = field(default_factory=list)
     progressed_at: datetime | None = None
@@ -162,6 +171,11 @@ class MonthlyRewardJob:
         job._begin_attempt(1, AttemptKind.START, owner, now, lease_for)
         return job
 
+    @classmethod
+    def queue(cls, job_id: str, period: Period, now: datetime) -> MonthlyRewardJob:
+        """A job nobody works on yet: the first step that claims attempt 1 begins it."""
+        return cls(id=job_id, period=period, status=JobStatus.PROCESSING, started_at=now, epoch=0)
+
     @property
     def current_attempt(self) -> Attempt | None:
         return self.history[-1] if self.history else None
@@ -172,8 +186,16 @@ class MonthlyRewardJob:
             self.lease is None or self.lease.expires_at <= now
         )
 
-    def take_over(self, epoch: int, owner: str, now: datetime, lease_for: timedelta) -> None:
-        """A new worker resumes a job whose worker stopped renewing its lease."""
+    def take_over(
+        self,
+        epoch: int,
+        owner: str,
+        now: datetime,
+        lease_for: timedelta,
+        kind: AttemptKind = AttemptKind.TAKEOVER,
+    ) -> None:
+        """A new worker resumes a job whose lease nobody holds: its worker died, or gave the
+        lease back (a shutdown, the end of a step)."""
         self._require(JobStatus.PROCESSING, "take over")
         if not self.lease_expired(now):
             raise InvalidJobTransition(
@@ -186,7 +208,7 @@ class MonthlyRewardJob:
             previous.end(
                 AttemptOutcome.LEASE_EXPIRED, now, f"lease of {holder} expired; taken over"
             )
-        self._begin_attempt(epoch, AttemptKind.TAKEOVER, owner, now, lease_for)
+        self._begin_attempt(epoch, kind, owner, now, lease_for)
 
     def ensure_retryable(self) -> None:
         if self.status is not JobStatus.FAILED:
@@ -207,16 +229,59 @@ class MonthlyRewardJob:
         assert self.lease is not None, "a processing job in this process holds a lease"
         self.lease = Lease(self.lease.owner, now + lease_for, now)
 
-    def interrupt(self, now: datetime) -> None:
-        """The process is shutting down mid-job: give the lease back so a takeover needs no wait."""
+    def release(self, now: datetime, outcome: AttemptOutcome, why: str) -> None:
+        """Gives the lease back mid-job (a shutdown, the end of a step), so the next worker
+        resumes at once instead of waiting for the lease to run out."""
         if self.status is not JobStatus.PROCESSING or self.lease is None:
             return
         self.lease = Lease(self.lease.owner, now, self.lease.heartbeat_at)
         if (attempt := self.current_attempt) is not None:
-            attempt.end(AttemptOutcome.INTERRUPTED, now, "the process shut down")
+            attempt.end(outcome, now, why)
 
     def mark_progress(self, now: datetime) -> None:
         self.progressed_at = now
+
+    # The books of the run: what each step of the processing changes, in one place.
+
+    def begin_snapshot(self, category: str) -> None:
+        self._require(JobStatus.PROCESSING, "freeze a ranking for")
+        self.progress.category = category
+        self.progress.phase = Phase.SNAPSHOT
+
+    def ranking_frozen(self, category: str, total: int) -> None:
+        """A ranking frozen just now: nothing of its category can have been paid before it."""
+        self.progress.categories[category] = CategoryProgress(0, total)
+        self.results.categories[category] = CategoryResult(participants=total)
+
+    def begin_crediting(self, category: str, total: int) -> int:
+        """Enters the category's crediting; returns the last rank already paid (0 for none),
+        after which a resumed run carries on."""
+        self._require(JobStatus.PROCESSING, "credit")
+        self.progress.category = category
+        progress = self.progress.categories.setdefault(category, CategoryProgress())
+        progress.total = total
+        self.results.categories.setdefault(category, CategoryResult()).participants = total
+        if progress.processed < total:
+            self.progress.phase = Phase.CREDITING
+        return progress.processed
+
+    def record_batch(
+        self, category: str, awarded: Sequence[Reward], failed: Sequence[Reward], last_rank: int
+    ) -> None:
+        """Counts one paid batch; called only once every write of the batch is acknowledged."""
+        result = self.results.categories.setdefault(category, CategoryResult())
+        for reward in awarded:
+            result.record_award(reward.tier, reward.coins)
+        for reward in failed:
+            result.rewards_failed += 1
+            self.results.record_error(
+                RewardError(category, reward.user_id, reward.rank, reward.failure_reason or "")
+            )
+        self.progress.categories.setdefault(category, CategoryProgress()).processed = last_rank
+
+    def remaining(self) -> int:
+        """Users of the frozen rankings not paid yet (categories not frozen yet are not known)."""
+        return sum(max(p.total - p.processed, 0) for p in self.progress.categories.values())
 
     def health(self, now: datetime, stall_after: timedelta) -> JobHealth:
         if self.status is not JobStatus.PROCESSING:
@@ -228,10 +293,9 @@ class MonthlyRewardJob:
             return JobHealth.STALLED
         return JobHealth.RUNNING
 
-    def complete(self, results: JobResults, now: datetime) -> None:
+    def complete(self, now: datetime) -> None:
         self._require(JobStatus.PROCESSING, "complete")
         self.status = JobStatus.COMPLETED
-        self.results = results
         self.completed_at = now
         self.duration = round((now - self.started_at).total_seconds(), 3)
         self.progress.phase = Phase.DONE
@@ -251,11 +315,11 @@ class MonthlyRewardJob:
     def _begin_attempt(
         self, epoch: int, kind: AttemptKind, owner: str, now: datetime, lease_for: timedelta
     ) -> None:
-        if epoch <= self.attempts and self.history:
+        if epoch <= self.epoch and self.history:
             raise InvalidJobTransition(
-                f"attempt {epoch} of the job for {self.period} is not newer than {self.attempts}"
+                f"attempt {epoch} of the job for {self.period} is not newer than {self.epoch}"
             )
-        self.attempts = epoch
+        self.epoch = epoch
         self.history.append(Attempt(epoch, kind, owner, now))
         self.lease = Lease(owner, now + lease_for, now)
         self.progressed_at = now

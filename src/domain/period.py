@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidPeriod, PeriodNotEnded
 
-MIN_YEAR = 2000
+# The platform's own models refuse a badge or reward dated before 2020, and a user document
+# holding one can no longer be saved by the platform: such a month is not a period here.
+MIN_YEAR = 2020
 MAX_YEAR = 9999
 
 
@@ -22,13 +24,6 @@ class Period:
             raise InvalidPeriod(f"year must be between {MIN_YEAR} and {MAX_YEAR}, got {self.year}")
         if not 1 <= self.month <= 12:
             raise InvalidPeriod(f"month must be between 1 and 12, got {self.month}")
-
-    @classmethod
-    def parse(cls, month: object, year: object) -> Period:
-        """Builds a period from untrusted input (query strings, JSON)."""
-        if month is None or year is None:
-            raise InvalidPeriod("month and year must be given together")
-        return cls(year=_as_int("year", year), month=_as_int("month", month))
 
     @classmethod
     def just_ended(cls, now: datetime, tz: ZoneInfo) -> Period:
@@ -62,16 +57,6 @@ class Period:
 
     def __str__(self) -> str:
         return f"{self.month}/{self.year}"
-
-
-def _as_int(name: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise InvalidPeriod(f"{name} must be a whole number, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) <= 9:
-        return int(value.strip())
-    raise InvalidPeriod(f"{name} must be a whole number, got {value!r}")
 
 
 def _aware(moment: datetime) -> datetime:

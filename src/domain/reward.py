@@ -12,7 +12,7 @@ from domain.tiers import TierTable
 
 
 class RewardStatus(StrEnum):
-    PENDING = "pending"  # recorded, wallet not yet confirmed credited
+    PENDING = "pending"  # not paid yet: a reward before its credit step; never stored so
     AWARDED = "awarded"
     FAILED = "failed"  # e.g. the user no longer exists
 

@@ -1,1 +1,1 @@
-"""Adapters: MongoDB through Beanie/motor, the asyncio runner, the clock, settings, wiring."""
+"""Adapters: MongoDB through motor, the asyncio runner, the clock, settings, wiring."""

@@ -2,7 +2,7 @@
 
 A completed month never changes again, and it is what the scheduler's repeated triggers and the
 admins' status polls ask about most: answering those from memory keeps the duplicate fast path
-free of database round trips (the issue's p99 target at 100 concurrent clients). Anything not
+free of database round trips (the trigger's p99 at 100 concurrent clients). Anything not
 completed is read fresh every time, so takeovers, retries and progress are never stale.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from datetime import datetime
 
-from application.ports.job_repository import AttemptClaim, JobRepository
+from application.ports.job_repository import JobRepository
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 
@@ -50,17 +49,8 @@ class CompletedJobCache(JobRepository):
     async def create(self, job: MonthlyRewardJob) -> None:
         await self._inner.create(job)
 
-    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
-        return await self._inner.claim_attempt(job_id, attempt, owner, now)
-
-    async def newest_claim(self, job_id: str) -> AttemptClaim | None:
-        return await self._inner.newest_claim(job_id)
-
     async def get(self, job_id: str) -> MonthlyRewardJob | None:
         return await self._inner.get(job_id)
-
-    async def latest(self) -> MonthlyRewardJob | None:
-        return await self._inner.latest()
 
     async def recent(self, limit: int) -> list[MonthlyRewardJob]:
         return await self._inner.recent(limit)
@@ -74,5 +64,5 @@ class CompletedJobCache(JobRepository):
     async def save_progress(self, job: MonthlyRewardJob) -> bool:
         return await self._inner.save_progress(job)
 
-    async def renew_lease(self, job: MonthlyRewardJob) -> bool:
-        return await self._inner.renew_lease(job)
+    async def save_lease(self, job: MonthlyRewardJob) -> bool:
+        return await self._inner.save_lease(job)

@@ -40,7 +40,15 @@ def make_user(rng: random.Random, role: str, index: int, active: bool) -> dict[s
         "name": f"{role.title()} {index:06d}",
         "email": f"{role}{index:06d}@example.test",
         "createdAt": created,
+        "updatedAt": created,
     }
+    _add_wallet(rng, doc)
+    _add_standing(rng, doc, role)
+    _add_badges(rng, doc, role)
+    return doc
+
+
+def _add_wallet(rng: random.Random, doc: dict[str, Any]) -> None:
     # Scores from a narrow range so that equal scores, and equal xp, are common.
     wallet: dict[str, Any] = {}
     _counter(rng, wallet, "coins", rng.randrange(0, 5000))
@@ -50,17 +58,25 @@ def make_user(rng: random.Random, role: str, index: int, active: bool) -> dict[s
         doc["rewards"] = None
     elif roll > 0.04:
         doc["rewards"] = wallet
-    if role == "student":
-        standing: dict[str, Any] = {}
-        _counter(rng, standing, "totalTests", rng.randrange(0, 40))
-        _counter(rng, standing, "correctAnswers", rng.randrange(0, 400))
-        if rng.random() > 0.02:
-            doc["student"] = standing
-    elif role == "teacher":
-        standing = {}
-        _counter(rng, standing, "totalAttemptsOfStudents", rng.randrange(0, 300))
-        if rng.random() > 0.02:
-            doc["teacher"] = standing
+
+
+_COUNTERS = {
+    "student": (("totalTests", 40), ("correctAnswers", 400)),
+    "teacher": (("totalAttemptsOfStudents", 300),),
+}
+
+
+def _add_standing(rng: random.Random, doc: dict[str, Any], role: str) -> None:
+    if role not in _COUNTERS:
+        return
+    standing: dict[str, Any] = {}
+    for counter, upper in _COUNTERS[role]:
+        _counter(rng, standing, counter, rng.randrange(0, upper))
+    if rng.random() > 0.02:
+        doc[role] = standing
+
+
+def _add_badges(rng: random.Random, doc: dict[str, Any], role: str) -> None:
     roll = rng.random()
     if roll < 0.05:
         doc["badges"] = None
@@ -69,6 +85,7 @@ def make_user(rng: random.Random, role: str, index: int, active: bool) -> dict[s
     elif roll < 0.9:
         doc["badges"] = [
             {
+                "_id": ObjectId(),  # the platform gives every pushed badge its own
                 "name": "Monthly Unplaced",
                 "category": f"{role}s",
                 "month": 1,
@@ -78,7 +95,6 @@ def make_user(rng: random.Random, role: str, index: int, active: bool) -> dict[s
                 "earnedAt": _EPOCH,
             }
         ]
-    return doc
 
 
 def generate_users(students: int, teachers: int, seed: int = 0) -> Iterator[dict[str, Any]]:

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
+from domain.schedule import RunDeadline
 from infrastructure.mongo.server_profile import FERRETDB_STOCK_POOL, LimitSettings
+from infrastructure.policy_file import read_policy_file
 
 DEFAULT_DB = "rewards"
 
@@ -44,6 +46,12 @@ class Settings:
     retry_max_delay: float = 8.0
     write_concern: str | int = "majority"
     write_journal: bool = True
+    execution: str = "background"  # or "steps": serverless hosts, driven by POST .../process
+    step_seconds: float = 20.0  # the most work one step does inside its request
+    # Operator surfaces (issue 11): the missed-run alarm, self-scheduling, the log format.
+    run_deadline: RunDeadline = field(default_factory=RunDeadline)
+    self_schedule: bool = False
+    log_format: str = "console"  # or "json": one JSON object a line
 
     @property
     def sweep_interval(self) -> float:
@@ -92,7 +100,30 @@ class Settings:
             retry_max_delay=_seconds(env, "REWARDS_RETRY_MAX_DELAY", 8.0),
             write_concern=_write_concern(env.get("REWARDS_WRITE_CONCERN") or "majority"),
             write_journal=_flag(env.get("REWARDS_WRITE_JOURNAL", "true")),
+            execution=_execution(env.get("REWARDS_EXECUTION") or "background"),
+            step_seconds=_seconds(env, "REWARDS_STEP_SECONDS", 20.0),
+            run_deadline=_deadline(env),
+            self_schedule=_flag(env.get("REWARDS_SELF_SCHEDULE", "")),
+            log_format=_log_format(env.get("REWARDS_LOG_FORMAT") or "console"),
         )
+
+    def __post_init__(self) -> None:
+        if self.execution == "steps" and self.step_seconds >= self.lease_seconds:
+            raise SettingsError(
+                f"REWARDS_STEP_SECONDS ({self.step_seconds:g}) must be shorter than "
+                f"REWARDS_LEASE_SECONDS ({self.lease_seconds:g}): a step holds the lease"
+            )
+
+    @property
+    def runs_in_steps(self) -> bool:
+        return self.execution == "steps"
+
+
+def _execution(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"background", "steps"}:
+        raise SettingsError(f"REWARDS_EXECUTION must be 'background' or 'steps', got {raw!r}")
+    return value
 
 
 def _flag(raw: str) -> bool:
@@ -161,7 +192,23 @@ def _policy(path: str | None) -> RewardPolicy:
     if not path:
         return RewardPolicy.default()
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return RewardPolicy.from_mapping(data)
+        return read_policy_file(Path(path))
     except (OSError, json.JSONDecodeError, InvalidPolicy) as exc:
         raise SettingsError(f"REWARDS_POLICY_FILE {path}: {exc}") from exc
+
+
+def _deadline(env: Mapping[str, str]) -> RunDeadline:
+    day = env.get("REWARDS_RUN_DUE_DAY", "").strip() or "1"
+    hour = env.get("REWARDS_RUN_DUE_HOUR", "").strip() or "6"
+    if not day.isdigit() or not 1 <= int(day) <= 28:
+        raise SettingsError(f"REWARDS_RUN_DUE_DAY must be a day of the month 1-28, got {day!r}")
+    if not hour.isdigit() or not 0 <= int(hour) <= 23:
+        raise SettingsError(f"REWARDS_RUN_DUE_HOUR must be an hour 0-23, got {hour!r}")
+    return RunDeadline(day=int(day), hour=int(hour))
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"console", "json"}:
+        raise SettingsError(f"REWARDS_LOG_FORMAT must be console or json, got {raw!r}")
+    return value

@@ -1,9 +1,5 @@
 """A whole month through the container's real adapters, on mongomock and on the real server."""
 
-from collections.abc import AsyncIterator
-
-import pytest
-from tests.backends import BACKENDS, container_for, drop_database, settings_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 
 from application.use_cases.start_monthly_rewards import StartKind
@@ -13,28 +9,16 @@ from infrastructure.container import Container
 from infrastructure.seeding import seed_users
 
 
-@pytest.fixture(params=BACKENDS)
-async def container(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
-    url = request.getfixturevalue("real_server_url") if request.param == "real" else None
-    settings = settings_for(request.param, url, batch_size=97)
-    c = container_for(settings)
-    await c.init_resources()  # type: ignore[misc]
-    yield c
-    await c.runner().shutdown(5)
-    await drop_database(settings)
-    await c.shutdown_resources()  # type: ignore[misc]
-
-
 async def test_a_month_pays_the_tier_table_exactly_and_a_rerun_pays_nothing(
     container: Container,
 ) -> None:
     await seed_users(container.users(), students=420, teachers=60, seed=3)
     before = await snapshot_users(container.db())
     start = container.start_monthly_rewards()
-    outcome = await start.execute(12, 2024)
+    outcome = await start.execute(Period(2024, 12))
     assert outcome.kind is StartKind.STARTED
     await container.runner().wait_idle()
-    job = await container.get_job_status().execute(12, 2024)
+    job = await container.get_job_status().execute(Period(2024, 12))
     assert job.status is JobStatus.COMPLETED, job.error_message
     paid = await assert_paid_exactly_once(container.db(), before, Period(2024, 12))
     assert job.results.total_coins_awarded == sum(paid.values())
@@ -47,7 +31,7 @@ async def test_a_month_pays_the_tier_table_exactly_and_a_rerun_pays_nothing(
     await container.jobs().save(job)
     await container.process_monthly_rewards().execute(job.id)
     assert await snapshot_users(container.db()) == settled
-    assert (await start.execute(12, 2024)).kind is StartKind.ALREADY_COMPLETED
+    assert (await start.execute(Period(2024, 12))).kind is StartKind.ALREADY_COMPLETED
 
 
 async def test_migrations_are_recorded_and_idempotent(container: Container) -> None:
@@ -57,6 +41,6 @@ async def test_migrations_are_recorded_and_idempotent(container: Container) -> N
     assert await applied_versions(container.db()) == {m.version for m in discover()}
     # As when two instances migrate at once: the index step runs again over existing indexes.
     for migration in discover():
-        await migration.up(container.db())
+        await migration.up(container.db(), container.users())
     info = await container.db()["monthlyrewards"].index_information()
     assert info["user_year_month_category_unique"]["unique"] is True

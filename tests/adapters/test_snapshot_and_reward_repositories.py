@@ -1,17 +1,20 @@
 from datetime import UTC, datetime
 
 import pytest
+from bson import ObjectId
 
 from domain.errors import InvalidJobTransition
 from domain.period import Period
+from domain.policy import RewardPolicy
 from domain.ranking import RankedEntry
 from domain.reward import Reward, RewardStatus
 from domain.tiers import DEFAULT_TIERS
-from infrastructure.mongo.reward_repository import BeanieRewardRepository
-from infrastructure.mongo.snapshot_repository import BeanieSnapshotRepository
+from infrastructure.mongo.reward_repository import MongoRewardRepository
+from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
 
 T0 = datetime(2025, 1, 1, 0, 5, tzinfo=UTC)
 P = Period(2024, 12)
+SNAPSHOT_ID = str(ObjectId())
 
 
 def entries(n: int) -> list[RankedEntry]:
@@ -22,7 +25,7 @@ def entries(n: int) -> list[RankedEntry]:
 
 
 async def test_snapshot_entries_stream_back_in_rank_order(db) -> None:  # type: ignore[no-untyped-def]
-    repo = BeanieSnapshotRepository()
+    repo = MongoSnapshotRepository(db, RewardPolicy.default())
     snapshot = await repo.start_building(P, "students", T0)
     await repo.add_entries(snapshot.id, entries(7)[4:])
     await repo.add_entries(snapshot.id, entries(7)[:4])
@@ -37,7 +40,7 @@ async def test_snapshot_entries_stream_back_in_rank_order(db) -> None:  # type: 
 
 
 async def test_an_unfinished_snapshot_is_emptied_before_a_rebuild(db) -> None:  # type: ignore[no-untyped-def]
-    repo = BeanieSnapshotRepository()
+    repo = MongoSnapshotRepository(db, RewardPolicy.default())
     first = await repo.start_building(P, "teachers", T0)
     await repo.add_entries(first.id, entries(5))
     again = await repo.start_building(P, "teachers", T0)
@@ -49,12 +52,12 @@ async def test_an_unfinished_snapshot_is_emptied_before_a_rebuild(db) -> None:  
 def reward(rank: int) -> Reward:
     entry = entries(rank)[-1]
     return Reward.for_entry(
-        entry, period=P, category="students", tiers=DEFAULT_TIERS, snapshot_id="s1", now=T0
+        entry, period=P, category="students", tiers=DEFAULT_TIERS, snapshot_id=SNAPSHOT_ID, now=T0
     )
 
 
 async def test_a_record_is_written_once_and_only_a_failure_later_paid_changes(db) -> None:  # type: ignore[no-untyped-def]
-    repo = BeanieRewardRepository()
+    repo = MongoRewardRepository(db)
     await repo.record([reward(1).awarded(T0, 1), reward(2).failed("user no longer exists")])
     later = T0.replace(hour=3)
     # A resumed batch records the same rewards again: the first stays, the paid failure changes.
@@ -74,7 +77,7 @@ async def test_a_record_is_written_once_and_only_a_failure_later_paid_changes(db
 async def test_one_reward_per_user_month_and_category_is_enforced_by_index(db) -> None:  # type: ignore[no-untyped-def]
     from pymongo.errors import DuplicateKeyError
 
-    await BeanieRewardRepository().record([reward(1).awarded(T0)])
+    await MongoRewardRepository(db).record([reward(1).awarded(T0)])
     raw = await db["monthlyrewards"].find_one({})
     raw["_id"] = "another-id"
     with pytest.raises(DuplicateKeyError):

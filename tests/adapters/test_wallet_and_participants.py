@@ -8,6 +8,7 @@ from domain.period import Period
 from domain.ranking import DEFAULT_CATEGORIES, RankedEntry
 from domain.reward import Reward
 from domain.tiers import DEFAULT_TIERS
+from infrastructure.mongo.mappers import reward_id
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.wallet import KEYS_FIELD, MongoWallet
 
@@ -38,8 +39,10 @@ async def test_a_credit_adds_coins_badge_and_key_once(db) -> None:  # type: igno
     user = await db["users"].find_one({"_id": uid})
     assert user["rewards"] == {"coins": 1005, "xp": 7}
     assert user[KEYS_FIELD] == ["2024-12:students"]
+    assert user["updatedAt"] == T0  # the platform's timestamp moves with the credit
     assert user["badges"] == [
         {
+            "_id": reward_id(rewards[0].key),  # the record's: one badge per reward, every time
             "name": "Monthly Champion",
             "category": "students",
             "month": 12,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,12 @@ import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from tests.backends import drop_database, settings_for
 from tests.support.instances import ServiceInstance
-from tests.support.real_server import RealServer, RealServerError, RealServerUnavailable
+from tests.support.sizing import lease_seconds
+from tools.testservers import TestServer
 
 from infrastructure.settings import Settings
 
-_IN_CI = os.environ.get("CI", "").lower() == "true"
-LEASE_S = 2.0
+LEASE_S = lease_seconds(2.0, slow=5.0)
 # Short leases and sweeps, quick server selection, and enough retries to ride out a few seconds.
 FAULT_ENV = {
     "REWARDS_LEASE_SECONDS": str(LEASE_S),
@@ -34,27 +34,27 @@ FAULT_ENV = {
 @dataclass
 class FaultServer:
     url: str
-    server: RealServer | None  # None: an external server (REWARDS_TEST_MONGODB_URL) we cannot stop
+    server: TestServer | None  # None: an external server (REWARDS_TEST_MONGODB_URL) we cannot stop
     description: str
+
+    def restartable(self) -> TestServer:
+        """The server, for a case that takes it down and back up with its data; skips the case
+        with the reason when this server cannot do that."""
+        if self.server is None:
+            pytest.skip("the server is REWARDS_TEST_MONGODB_URL's: this suite cannot stop it")
+        if (refusal := self.server.restart_refusal()) is not None:
+            pytest.skip(f"{self.description}: {refusal}")
+        return self.server
 
 
 @pytest.fixture(scope="session")
-def fault_server() -> Iterator[FaultServer]:
+def fault_server(start_test_server: Callable[[str], TestServer]) -> FaultServer:
+    """Its own server, not the session's shared one: a case may take it down."""
     external = os.environ.get("REWARDS_TEST_MONGODB_URL")
     if external:
-        yield FaultServer(external, None, "REWARDS_TEST_MONGODB_URL")
-        return
-    server = RealServer()
-    try:
-        url = server.start()
-    except (RealServerUnavailable, RealServerError) as exc:
-        if _IN_CI:
-            pytest.fail(f"CI=true and no real server could be started: {exc}")
-        pytest.skip(f"no real MongoDB-wire server for the fault suite: {exc}")
-    try:
-        yield FaultServer(url, server, server.describe())
-    finally:
-        server.stop()
+        return FaultServer(external, None, "REWARDS_TEST_MONGODB_URL")
+    server = start_test_server("the fault suite")
+    return FaultServer(server.url, server, server.describe())
 
 
 def _with_quick_selection(url: str) -> str:

@@ -12,30 +12,20 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from tests.backends import container_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 from tests.http.conftest import SCHEDULER, wait_until_finished
-from tests.support.real_server import RealServerUnavailable, selected_backend
+from tests.support.sizing import population
 
 from domain.job import MonthlyRewardJob
 from domain.period import Period
 from infrastructure.container import start_container, stop_container
-from infrastructure.mongo.job_repository import BeanieJobRepository
+from infrastructure.mongo.job_repository import MongoJobRepository
 from infrastructure.seeding import seed_users
 from infrastructure.settings import Settings
 
 URL = "/api/ranking/monthly-rewards"
 
 
-def _default_students() -> int:
-    """A few thousand users; fewer on FerretDB's SQLite backend, which scans the collection for
-    every guarded update (quadratic in the population)."""
-    if os.environ.get("REWARDS_TEST_MONGODB_URL"):
-        return 2700
-    try:
-        return 2700 if selected_backend() == "postgresql" else 900
-    except RealServerUnavailable:
-        return 900
-
-
-STUDENTS = int(os.environ.get("REWARDS_IT_STUDENTS") or _default_students())
+# A few thousand users; fewer on a server that scans the collection per guarded update.
+STUDENTS = int(os.environ.get("REWARDS_IT_STUDENTS") or population(2700, reduced=900))
 TEACHERS = STUDENTS // 9
 
 
@@ -121,11 +111,12 @@ async def test_rewards_run_after_a_crash_waits_out_the_lease_and_finishes_the_mo
     before = await snapshot_users(db)
     container = container_for(real_settings)
     await start_container(container)
-    try:  # a worker that died a moment ago: its lease has 2 s left
-        jobs = BeanieJobRepository()
+    try:  # a worker that died a moment ago: its lease has 10 s left, enough for the new process
+        # to start and find it held even on a loaded machine
+        jobs = MongoJobRepository(container.db(), container.clock())
         now = datetime.now(UTC)
         dead = MonthlyRewardJob.start(
-            jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=2)
+            jobs.new_id(), Period(2026, 10), now, "dead:1:x", timedelta(seconds=10)
         )
         await jobs.create(dead)
     finally:

@@ -26,7 +26,7 @@ async def clean_run() -> World:
 async def resume(world: World) -> None:
     job = await world.status.execute()
     if job.status is JobStatus.FAILED:
-        await world.retry.execute(job.period.month, job.period.year)
+        await world.retry.execute(job.period)
         await world.runner.wait_idle()
     elif job.status is JobStatus.PROCESSING:  # the worker died: its lease lapses, a sweep resumes
         world.expire_lease()
@@ -110,4 +110,4 @@ async def test_a_transient_error_after_any_write_is_ridden_through_by_the_same_a
         assert job.status is JobStatus.COMPLETED, (fail_at, world.plan.log[fail_at - 1])
         assert_same_outcome(world, reference)
         if world.plan.log[fail_at - 1] != "jobs.create":
-            assert job.attempts == 1, world.plan.log[fail_at - 1]  # no takeover was needed
+            assert job.epoch == 1, world.plan.log[fail_at - 1]  # no takeover was needed

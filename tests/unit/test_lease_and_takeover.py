@@ -43,7 +43,7 @@ async def test_a_trigger_takes_over_a_dead_workers_job_once_its_lease_expires() 
     assert (await world.start.execute()).kind is StartKind.ALREADY_PROCESSING  # lease still live
     world.expire_lease()
     outcome = await world.start.execute()
-    assert (outcome.kind, outcome.job.attempts) == (StartKind.RESUMED, 2)
+    assert (outcome.kind, outcome.job.epoch) == (StartKind.RESUMED, 2)
     await world.runner.wait_idle()
     job = await world.status.execute()
     assert job.status is JobStatus.COMPLETED
@@ -117,7 +117,7 @@ async def test_a_paused_worker_whose_lease_was_taken_over_stops_and_pays_no_one(
     await rewards.paused.wait()
     paid_before_pause = wallet_a.credited
     world.expire_lease()
-    assert [j.attempts for j in await world.sweep.execute()] == [2]
+    assert [j.epoch for j in await world.sweep.execute()] == [2]
     await world.runner.wait_idle()  # worker B finishes the month
     finished = await world.status.execute()
     assert finished.status is JobStatus.COMPLETED
@@ -126,7 +126,7 @@ async def test_a_paused_worker_whose_lease_was_taken_over_stops_and_pays_no_one(
     assert wallet_a.credited == paid_before_pause  # A credited nobody after waking
     assert world.users.wallets() == await reference_wallets()
     after = await world.status.execute()
-    assert (after.status, after.attempts, after.results) == (
+    assert (after.status, after.epoch, after.results) == (
         JobStatus.COMPLETED,
         2,
         finished.results,
@@ -136,13 +136,13 @@ async def test_a_paused_worker_whose_lease_was_taken_over_stops_and_pays_no_one(
 async def test_the_fence_refuses_a_worker_once_a_newer_attempt_is_claimed() -> None:
     world = build_world(population())
     job = (await world.start.execute()).job
-    keeper = LeaseKeeper(world.jobs, world.clock, world.terms, job)
+    keeper = LeaseKeeper(world.jobs, world.claims, world.clock, world.terms, job)
     await keeper.renew()
-    assert await world.jobs.claim_attempt(job.id, 2, "worker-b", world.clock.now())
+    assert await world.claims.claim(job.id, 2, "worker-b", world.clock.now())
     with pytest.raises(LeaseLost, match="superseded"):
         await keeper.renew()
     with pytest.raises(LeaseLost):
-        await keeper.confirm()
+        await keeper.fence()
     await world.runner.shutdown(0)
 
 
@@ -150,7 +150,7 @@ async def test_heartbeats_renew_the_lease_while_the_worker_works() -> None:
     world = build_world(population())
     job = (await world.start.execute()).job
     terms = LeaseTerms("worker-a", timedelta(seconds=0.03))
-    keeper = LeaseKeeper(world.jobs, world.clock, terms, job)
+    keeper = LeaseKeeper(world.jobs, world.claims, world.clock, terms, job)
     beating = asyncio.create_task(keeper.heartbeat())
     await asyncio.sleep(0.1)
     beating.cancel()
@@ -163,7 +163,7 @@ async def test_transient_errors_are_retried_and_the_month_completes() -> None:
     await world.start.execute()
     await world.runner.wait_idle()
     job = await world.status.execute()
-    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 1)
+    assert (job.status, job.epoch) == (JobStatus.COMPLETED, 1)
     assert world.users.wallets() == await reference_wallets()
 
 
@@ -189,10 +189,10 @@ async def test_an_outage_longer_than_the_retries_fails_the_job_then_a_retry_resu
     assert "stayed unavailable through 3 tries" in job.error_message
     assert "connection refused" in job.error_message
     plan.down = False  # the database is back
-    await world.retry.execute(12, 2024)
+    await world.retry.execute(Period(2024, 12))
     await world.runner.wait_idle()
     job = await world.status.execute()
-    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2)
+    assert (job.status, job.epoch) == (JobStatus.COMPLETED, 2)
     assert world.users.wallets() == await reference_wallets()
 
 
@@ -210,7 +210,7 @@ async def test_a_shutdown_mid_job_gives_the_lease_back_for_an_immediate_takeover
     job = await world.status.execute()
     assert job.status is JobStatus.PROCESSING
     assert job.history[-1].outcome is AttemptOutcome.INTERRUPTED
-    assert [j.attempts for j in await world.sweep.execute()] == [2]  # no clock change needed
+    assert [j.epoch for j in await world.sweep.execute()] == [2]  # no clock change needed
     await world.runner.wait_idle()
     assert world.users.wallets() == await reference_wallets()
 
@@ -219,10 +219,10 @@ async def test_a_claim_whose_taker_never_wrote_the_job_is_passed_after_a_lease()
     world = await died_mid_crediting()
     world.expire_lease()
     # A taker claimed attempt 2 and died before writing it to the job.
-    assert await world.jobs.claim_attempt("000000000000000000000001", 2, "ghost", world.clock.now())
+    assert await world.claims.claim("000000000000000000000001", 2, "ghost", world.clock.now())
     assert await world.sweep.execute() == []  # a fresh claim: its taker may be at work
     world.expire_lease()
-    assert [j.attempts for j in await world.sweep.execute()] == [3]
+    assert [j.epoch for j in await world.sweep.execute()] == [3]
     await world.runner.wait_idle()
     assert (await world.status.execute()).status is JobStatus.COMPLETED
     assert world.users.wallets() == await reference_wallets()

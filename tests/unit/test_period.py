@@ -20,28 +20,10 @@ def test_just_ended_follows_the_configured_time_zone() -> None:
     assert Period.just_ended(moment, ZoneInfo("Europe/Berlin")) == Period(2025, 3)
 
 
-@pytest.mark.parametrize(
-    ("month", "year"),
-    [
-        (13, 2024),
-        (0, 2024),
-        (12, 99999),
-        ("twelve", 2024),
-        (12, "20x4"),
-        (True, 2024),
-        (1.5, 2024),
-        (None, 2024),
-        (12, None),
-        ("", 2024),
-    ],
-)
-def test_impossible_values_are_refused(month: object, year: object) -> None:
+@pytest.mark.parametrize(("month", "year"), [(13, 2024), (0, 2024), (12, 99999), (12, 2019)])
+def test_impossible_months_are_refused(month: int, year: int) -> None:
     with pytest.raises(InvalidPeriod):
-        Period.parse(month, year)
-
-
-def test_text_numbers_from_a_query_string_are_accepted() -> None:
-    assert Period.parse("12", " 2024 ") == Period(2024, 12)
+        Period(year=year, month=month)
 
 
 def test_a_month_that_has_not_ended_is_refused() -> None:

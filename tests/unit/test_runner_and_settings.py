@@ -56,7 +56,7 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
             {
                 "tiers": [
                     {
-                        "name": "ALL",
+                        "name": "UNPLACED",
                         "firstRank": 1,
                         "lastRank": None,
                         "coins": 5,

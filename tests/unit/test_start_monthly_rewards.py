@@ -6,8 +6,8 @@ from tests.fakes import InMemoryJobRepository
 from tests.unit.conftest import World
 
 from application.use_cases.start_monthly_rewards import StartKind
-from domain.errors import InvalidPeriod, PeriodNotEnded
-from domain.job import JobResults, JobStatus, MonthlyRewardJob
+from domain.errors import PeriodNotEnded
+from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from infrastructure.cached_jobs import CompletedJobCache
 
@@ -49,15 +49,13 @@ async def test_a_failed_month_answers_with_how_to_retry(world: World) -> None:
     assert outcome.job.error_message == "boom"
 
 
-async def test_an_explicit_period_is_validated_before_anything_is_written(world: World) -> None:
+async def test_a_month_that_has_not_ended_is_refused_before_anything_is_written(
+    world: World,
+) -> None:
     with pytest.raises(PeriodNotEnded):
-        await world.start.execute(1, 2025)
-    with pytest.raises(InvalidPeriod):
-        await world.start.execute(13, 2024)
-    with pytest.raises(InvalidPeriod):
-        await world.start.execute(12, None)
+        await world.start.execute(Period(2025, 1))
     assert world.jobs.jobs == {}
-    assert (await world.start.execute("11", "2024")).job.period == Period(2024, 11)
+    assert (await world.start.execute(Period(2024, 11))).job.period == Period(2024, 11)
 
 
 async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -> None:
@@ -77,7 +75,7 @@ async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.PROCESSING
     assert inner.finds == 3
-    job.complete(JobResults(), start + timedelta(seconds=5))
+    job.complete(start + timedelta(seconds=5))
     await jobs.save(job)
     for _ in range(3):  # completed: read once, then from memory
         found = await jobs.find(Period(2024, 12))

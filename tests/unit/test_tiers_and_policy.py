@@ -3,6 +3,7 @@ import pytest
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
 from domain.tiers import DEFAULT_TIERS, Tier, TierTable
+from infrastructure.policy_file import policy_from_mapping
 
 
 @pytest.mark.parametrize(
@@ -46,8 +47,8 @@ def test_tables_that_would_leave_a_rank_unpaid_are_refused(tiers: list[Tier]) ->
         TierTable(tiers)
 
 
-def test_policy_from_mapping_overrides_weights_and_tiers() -> None:
-    policy = RewardPolicy.from_mapping(
+def test_a_policy_file_overrides_weights_and_tiers() -> None:
+    policy = policy_from_mapping(
         {
             "categories": [
                 {"name": "learners", "role": "student", "weights": {"student.totalTests": 2}}
@@ -65,7 +66,7 @@ def test_policy_from_mapping_overrides_weights_and_tiers() -> None:
 
 
 def test_policy_defaults_when_keys_are_left_out() -> None:
-    assert RewardPolicy.from_mapping({}) == RewardPolicy.default()
+    assert policy_from_mapping({}) == RewardPolicy.default()
 
 
 @pytest.mark.parametrize(
@@ -85,4 +86,4 @@ def test_policy_defaults_when_keys_are_left_out() -> None:
 )
 def test_malformed_policies_are_refused(data: dict[str, object]) -> None:
     with pytest.raises(InvalidPolicy):
-        RewardPolicy.from_mapping(data)
+        policy_from_mapping(data)

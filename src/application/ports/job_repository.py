@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
-from datetime import datetime
 
 from domain.job import MonthlyRewardJob
 from domain.period import Period
-
-
-@dataclass(frozen=True)
-class AttemptClaim:
-    attempt: int
-    owner: str | None
-    claimed_at: datetime
 
 
 class JobRepository(abc.ABC):
@@ -28,22 +19,10 @@ class JobRepository(abc.ABC):
         MongoDB-compatible server: a unique-index insert)."""
 
     @abc.abstractmethod
-    async def claim_attempt(self, job_id: str, attempt: int, owner: str, now: datetime) -> bool:
-        """Claims attempt number `attempt` of a job by a unique insert: exactly one of many
-        concurrent callers gets True. Claims are never removed: they are the fencing epochs."""
-
-    @abc.abstractmethod
-    async def newest_claim(self, job_id: str) -> AttemptClaim | None: ...
-
-    @abc.abstractmethod
     async def get(self, job_id: str) -> MonthlyRewardJob | None: ...
 
     @abc.abstractmethod
     async def find(self, period: Period) -> MonthlyRewardJob | None: ...
-
-    @abc.abstractmethod
-    async def latest(self) -> MonthlyRewardJob | None:
-        """The job of the most recent month."""
 
     @abc.abstractmethod
     async def recent(self, limit: int) -> list[MonthlyRewardJob]:
@@ -54,7 +33,7 @@ class JobRepository(abc.ABC):
         """Every job still `processing`: what the takeover sweep looks at."""
 
     # The writes below are fenced: each refuses to overwrite a job a newer attempt has written
-    # (`attempts` greater than the caller's), and says so by returning False.
+    # (a greater epoch than the caller's), and says so by returning False.
 
     @abc.abstractmethod
     async def save(self, job: MonthlyRewardJob) -> bool:
@@ -62,8 +41,8 @@ class JobRepository(abc.ABC):
 
     @abc.abstractmethod
     async def save_progress(self, job: MonthlyRewardJob) -> bool:
-        """Writes progress, the results so far and the lease: cheap enough for every batch."""
+        """Writes progress and the results so far: cheap enough for every batch."""
 
     @abc.abstractmethod
-    async def renew_lease(self, job: MonthlyRewardJob) -> bool:
-        """Writes the lease, unless a newer attempt was claimed: False means this worker lost."""
+    async def save_lease(self, job: MonthlyRewardJob) -> bool:
+        """Writes the lease: a heartbeat."""

@@ -23,13 +23,12 @@ class GetJobStatus:
         """Whether anyone is working on the job now: running, stalled, orphaned or finished."""
         return job.health(self._clock.now(), self._stall_after)
 
-    async def execute(self, month: object = None, year: object = None) -> MonthlyRewardJob:
-        if month is None and year is None:
-            job = await self._jobs.latest()
-            if job is None:
+    async def execute(self, period: Period | None = None) -> MonthlyRewardJob:
+        if period is None:
+            newest = await self._jobs.recent(1)
+            if not newest:
                 raise JobNotFound("no monthly rewards job has run yet")
-            return job
-        period = Period.parse(month, year)
+            return newest[0]
         job = await self._jobs.find(period)
         if job is None:
             raise JobNotFound(f"no monthly rewards job for {period}")

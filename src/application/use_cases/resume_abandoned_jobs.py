@@ -6,23 +6,23 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from application.attempts import Attempts
 from application.ports.job_repository import JobRepository
-from application.takeover import TakeOver
 from domain.job import MonthlyRewardJob
 
 log = logging.getLogger("rewards.sweep")
 
 
 class ResumeAbandonedJobs:
-    def __init__(self, jobs: JobRepository, takeover: TakeOver) -> None:
+    def __init__(self, jobs: JobRepository, attempts: Attempts) -> None:
         self._jobs = jobs
-        self._takeover = takeover
+        self._attempts = attempts
 
     async def execute(self) -> list[MonthlyRewardJob]:
         """The jobs this process took over."""
         taken = []
         for job in await self._jobs.processing():
-            resumed = await self._takeover.attempt(job)
+            resumed = await self._attempts.resume_abandoned(job)
             if resumed is not None:
                 taken.append(resumed)
         return taken

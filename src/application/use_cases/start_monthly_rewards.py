@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from application.attempts import Attempts
 from application.launcher import JobLauncher
 from application.lease import LeaseTerms
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from application.takeover import TakeOver
 from domain.errors import JobAlreadyExists
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
@@ -38,12 +38,11 @@ class StartOutcome:
     job: MonthlyRewardJob
 
 
-def requested_period(month: object, year: object, clock: Clock, tz: ZoneInfo) -> Period:
+def payable_period(period: Period | None, clock: Clock, tz: ZoneInfo) -> Period:
     """The named month, or by default the one that has just ended; refused if not yet over."""
     now = clock.now()
-    if month is None and year is None:
+    if period is None:
         return Period.just_ended(now, tz)
-    period = Period.parse(month, year)
     period.ensure_ended(now, tz)
     return period
 
@@ -53,20 +52,20 @@ class StartMonthlyRewards:
         self,
         jobs: JobRepository,
         launcher: JobLauncher,
-        takeover: TakeOver,
+        attempts: Attempts,
         clock: Clock,
         tz: ZoneInfo,
         terms: LeaseTerms,
     ) -> None:
         self._jobs = jobs
         self._launcher = launcher
-        self._takeover = takeover
+        self._attempts = attempts
         self._clock = clock
         self._tz = tz
         self._terms = terms
 
-    async def execute(self, month: object = None, year: object = None) -> StartOutcome:
-        period = requested_period(month, year, self._clock, self._tz)
+    async def execute(self, requested: Period | None = None) -> StartOutcome:
+        period = payable_period(requested, self._clock, self._tz)
         # The scheduler re-fires: most triggers find the month's job, so look before locking.
         existing = await self._jobs.find(period)
         if existing is not None:
@@ -81,11 +80,11 @@ class StartMonthlyRewards:
             if existing is None:  # the holder vanished between its insert and our read: say so
                 raise
             return await self._answer_existing(existing)
-        self._launcher.launch(job)
+        await self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)
 
     async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:
-        resumed = await self._takeover.attempt(existing)
+        resumed = await self._attempts.resume_abandoned(existing)
         if resumed is not None:
             return StartOutcome(StartKind.RESUMED, resumed)
         return StartOutcome(_KIND_OF_STATUS[existing.status], existing)

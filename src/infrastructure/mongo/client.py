@@ -1,18 +1,21 @@
-"""Opens the database: MongoDB from REWARDS_MONGODB_URL, or the embedded in-memory default."""
+"""Opens the database: MongoDB from REWARDS_MONGODB_URL, or the embedded in-memory default; and
+migrates it at start-up.
+
+The migrations package is imported inside the functions that run it, never at module level:
+it is history the composition root and the CLI run, not a library the service is built on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from beanie import init_beanie
-from migrations.runner import migrate
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo.errors import ConnectionFailure
 
-from infrastructure.mongo.documents import ALL_DOCUMENTS
 from infrastructure.settings import Settings
 
 log = logging.getLogger("rewards.database")
@@ -28,6 +31,17 @@ EMBEDDED_BANNER = (
 
 
 STARTUP_ATTEMPTS = 5
+
+
+class IncompatibleDatabase(Exception):
+    """The database holds data this service cannot share or convert (for example the
+    platform's per-category jobs); the message names the conflict. Nothing was changed."""
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    name: str
+    description: str
 
 
 async def _with_retries(step: Callable[[], Awaitable[object]]) -> None:
@@ -66,10 +80,36 @@ def database(client: Any, settings: Settings) -> AsyncIOMotorDatabase[dict[str, 
     return db
 
 
+async def check_database(db: AsyncIOMotorDatabase[dict[str, Any]]) -> None:
+    """Raises IncompatibleDatabase when the database cannot be shared; reads only."""
+    from migrations.errors import IncompatibleDatabase as Refused
+    from migrations.preflight import check_compatible
+
+    try:
+        await check_compatible(db)
+    except Refused as exc:
+        raise IncompatibleDatabase(str(exc)) from None
+
+
+async def run_migrations(
+    db: AsyncIOMotorDatabase[dict[str, Any]], settings: Settings
+) -> list[AppliedMigration]:
+    """Applies the pending migrations; raises IncompatibleDatabase (having changed nothing of
+    the conflicting data) when the database cannot be migrated."""
+    from migrations.errors import IncompatibleDatabase as Refused
+    from migrations.runner import migrate
+
+    try:
+        applied = await migrate(db, settings.users_collection)
+    except Refused as exc:
+        raise IncompatibleDatabase(str(exc)) from None
+    return [AppliedMigration(m.name, m.description) for m in applied]
+
+
 async def prepare_database(
     client: Any, db: AsyncIOMotorDatabase[dict[str, Any]], settings: Settings
 ) -> AsyncIterator[None]:
-    """dependency-injector Resource: migrate and init Beanie at start; close the client at stop."""
+    """dependency-injector Resource: migrate at start; close the client at stop."""
     if settings.embedded:
         log.warning(EMBEDDED_BANNER)
     else:
@@ -79,8 +119,11 @@ async def prepare_database(
             settings.write_concern,
             settings.write_journal,
         )
-    await _with_retries(lambda: migrate(db))
-    await init_beanie(database=db, document_models=ALL_DOCUMENTS, skip_indexes=True)
+    try:
+        await _with_retries(lambda: run_migrations(db, settings))
+    except BaseException:
+        client.close()
+        raise
     try:
         yield None
     finally:

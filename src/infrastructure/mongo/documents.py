@@ -1,142 +1,189 @@
-"""Beanie documents: the stored shape of each record, and the unique indexes that guard them.
+"""The stored shape of each of the service's collections, and the indexes that guard them.
 
-Field names are camelCase because the collections are shared with the main (Node) application.
+Each model names its collection and declares its indexes; the adapters read cold-path documents
+(jobs, snapshot headers, claims, records read back) through these models and are handed their
+database by the container. Hot-path writes (entries, records, credits) are plain dicts built in
+mappers.py with these same field names: validating a million models would dominate a month.
+
+These are pydantic models rather than Beanie documents on purpose: a Beanie `Document` cannot be
+constructed, or even validated, before `init_beanie` has bound its class to one database
+(`CollectionWasNotInitialized`), so it cannot describe a collection for two databases in one
+process, nor parse a document in a test that never initialised Beanie.
+
+Field names are camelCase and the records follow the platform's Mongoose models
+(`../shared/PLATFORM.md`): the platform reads and saves what we write. Fields the platform does
+not know (`attempts`, `lease`, `paidByAttempt`, `status` of a snapshot...) are ours; its models
+keep and ignore them. Migrations never import this module: each writes the indexes it creates
+into itself (a migration is history, this is the present).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-import pymongo
-from beanie import Document
-from pydantic import Field
-from pymongo import IndexModel
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict, Field
+from pymongo import ASCENDING, IndexModel
 
 
-class JobDocument(Document):
+class StoredDocument(BaseModel):
+    """A document as read from its collection: unknown fields are kept, defaults fill what a
+    document written by an older version (or by the platform itself) lacks."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, populate_by_name=True)
+
+    collection: ClassVar[str]
+    indexes: ClassVar[tuple[IndexModel, ...]] = ()
+
+
+class JobDocument(StoredDocument):
+    """`monthlyrewardjobs`: the platform's MonthlyRewardJob, plus the lease and the attempts."""
+
+    collection = "monthlyrewardjobs"
+    # The lock: one job per month, enforced by the server on insert.
+    indexes = (
+        IndexModel(
+            [("year", ASCENDING), ("month", ASCENDING)], unique=True, name="year_month_unique"
+        ),
+    )
+
+    id: ObjectId = Field(alias="_id")
     month: int
     year: int
     status: str
-    startedAt: datetime
+    startedAt: datetime | None = None  # required of ours; the platform's may lack it
     completedAt: datetime | None = None
     duration: float | None = None
     results: dict[str, Any] = Field(default_factory=dict)
     progress: dict[str, Any] = Field(default_factory=dict)
     errorMessage: str | None = None
     errorStack: str | None = None
-    attempts: int = 1  # the fencing epoch: writes of an older attempt are refused
+    attempts: int = 0  # the fencing epoch; 0: no attempt of ours has run (a platform job)
     lease: dict[str, Any] | None = None  # owner, expiresAt, heartbeatAt
     attemptHistory: list[dict[str, Any]] = Field(default_factory=list)
     progressedAt: datetime | None = None
-
-    class Settings:
-        name = "monthlyrewardjobs"
-        # The lock: one job per month, enforced by the server on insert.
-        indexes = [
-            IndexModel(
-                [("year", pymongo.ASCENDING), ("month", pymongo.ASCENDING)],
-                unique=True,
-                name="year_month_unique",
-            )
-        ]
+    createdAt: datetime | None = None
+    updatedAt: datetime | None = None
 
 
-class JobAttemptDocument(Document):
-    """One claim per (job, attempt number); `_id` is '<jobId>:<attempt>', unique by nature.
-    Insert-only, so it is the truth about who may work on a job even where an update of the job
-    document could interleave with another (FerretDB)."""
+class JobAttemptDocument(StoredDocument):
+    """`monthlyrewardjobattempts`: one claim per (job, attempt), `_id` '<jobId>:<attempt>'."""
 
-    id: str  # type: ignore[assignment]
+    collection = "monthlyrewardjobattempts"
+
+    id: str = Field(alias="_id")
     jobId: str
     attempt: int
     claimedAt: datetime
     claimedBy: str | None = None
 
-    class Settings:
-        name = "monthlyrewardjobattempts"
+
+class RankingHeadEntry(BaseModel):
+    """One line of a snapshot's `rankings`: the platform's shape of a ranked user."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    userId: Any
+    rank: int
+    score: float
+    userName: str | None = None
+    userEmail: str | None = None
+    role: str
 
 
-class SnapshotDocument(Document):
+class SnapshotDocument(StoredDocument):
+    """`monthlyrankingsnapshots`: the platform's MonthlyRankingSnapshot. `rankings` holds the
+    head of the ranking (every placed user); the full ranking is in the entries collection."""
+
+    collection = "monthlyrankingsnapshots"
+    indexes = (
+        IndexModel(
+            [("year", ASCENDING), ("month", ASCENDING), ("category", ASCENDING)],
+            unique=True,
+            name="year_month_category_unique",
+        ),
+    )
+
+    id: ObjectId = Field(alias="_id")
     month: int
     year: int
     category: str
-    status: str
-    totalParticipants: int = 0
-    createdAt: datetime
+    rankings: list[RankingHeadEntry] = Field(default_factory=list)
+    totalUsers: int = 0
+    snapshotDate: datetime | None = None
+    processed: bool = False
+    processedAt: datetime | None = None
+    status: str | None = None  # ours: building | frozen; None on the platform's own snapshots
     frozenAt: datetime | None = None
-
-    class Settings:
-        name = "monthlyrankingsnapshots"
-        indexes = [
-            IndexModel(
-                [("year", pymongo.ASCENDING), ("month", pymongo.ASCENDING), ("category", 1)],
-                unique=True,
-                name="year_month_category_unique",
-            )
-        ]
+    createdAt: datetime | None = None
+    updatedAt: datetime | None = None
 
 
-class SnapshotEntryDocument(Document):
-    """One ranked user; entries live apart from their snapshot so a million fit (16 MB limit)."""
+class SnapshotEntryDocument(StoredDocument):
+    """`monthlyrankingsnapshotentries`: one ranked user, `_id` '<snapshotId>:<rank, 9 digits>';
+    apart from the snapshot so a million users never meet the 16 MB document limit."""
 
+    collection = "monthlyrankingsnapshotentries"
+    indexes = (
+        IndexModel(
+            [("snapshotId", ASCENDING), ("rank", ASCENDING)],
+            unique=True,
+            name="snapshot_rank_unique",
+        ),
+    )
+
+    id: str = Field(alias="_id")
     snapshotId: str
     rank: int
     userId: Any
     name: str | None = None
     email: str | None = None
     score: float
-    xp: float
+    xp: float = 0
     createdAt: datetime | None = None
 
-    class Settings:
-        name = "monthlyrankingsnapshotentries"
-        indexes = [
-            IndexModel(
-                [("snapshotId", pymongo.ASCENDING), ("rank", pymongo.ASCENDING)],
-                unique=True,
-                name="snapshot_rank_unique",
-            )
-        ]
 
+class RewardDocument(StoredDocument):
+    """`monthlyrewards`: the platform's MonthlyReward. `_id` is derived from the reward's key
+    (mappers.reward_id), so every write addresses one `_id` and a re-insert is a duplicate."""
 
-class RewardDocument(Document):
-    """`_id` is the reward key '<yyyy-mm>:<category>:<userId>' so hot-path writes address by _id."""
+    collection = "monthlyrewards"
+    indexes = (
+        IndexModel(
+            [("userId", ASCENDING), ("year", ASCENDING), ("month", ASCENDING), ("category", 1)],
+            unique=True,
+            name="user_year_month_category_unique",
+        ),
+        IndexModel(
+            [("year", ASCENDING), ("month", ASCENDING), ("category", 1), ("rank", 1)],
+            name="period_rank",
+        ),
+    )
 
-    id: str  # type: ignore[assignment]
+    id: ObjectId = Field(alias="_id")
     userId: Any
     month: int
     year: int
     category: str
     rank: int
     tier: str
-    coins: int
-    badge: dict[str, Any]
-    snapshotId: str
+    coinsAwarded: int
+    xpAwarded: int = 0
+    badgeAwarded: str
+    snapshotId: ObjectId
     status: str
-    createdAt: datetime
+    errorMessage: str | None = None
     awardedAt: datetime | None = None
-    failureReason: str | None = None
-    paidByAttempt: int | None = None
-
-    class Settings:
-        name = "monthlyrewards"
-        indexes = [
-            IndexModel(
-                [("userId", 1), ("year", 1), ("month", 1), ("category", 1)],
-                unique=True,
-                name="user_year_month_category_unique",
-            ),
-            IndexModel(
-                [("year", 1), ("month", 1), ("category", 1), ("rank", 1)], name="period_rank"
-            ),
-        ]
+    paidByAttempt: int | None = None  # ours: the job attempt that credited the wallet
+    createdAt: datetime | None = None
+    updatedAt: datetime | None = None
 
 
-ALL_DOCUMENTS: list[type[Document]] = [
+ALL_DOCUMENTS: tuple[type[StoredDocument], ...] = (
     JobDocument,
     JobAttemptDocument,
     SnapshotDocument,
     SnapshotEntryDocument,
     RewardDocument,
-]
+)

@@ -51,22 +51,23 @@ def credit_operation(reward: Reward, needs: int = 0) -> UpdateOne:
         "_id": user_id_to_db(reward.user_id),
         KEYS_FIELD: {"$ne": reward.wallet_key},
     }
-    change: dict[str, dict[str, Any]] = {}
+    # updatedAt: the platform's timestamp of a change to the user (= the badge's earnedAt).
+    change: dict[str, dict[str, Any]] = {"$set": {"updatedAt": reward.created_at}}
     badge = badge_to_raw(reward)
     if needs & _BADGES:
         query["badges"] = None
-        change.setdefault("$set", {})["badges"] = [badge]
+        change["$set"]["badges"] = [badge]
         change["$push"] = {KEYS_FIELD: reward.wallet_key}
     else:
         query["badges"] = {"$type": "array"}
         change["$push"] = {"badges": badge, KEYS_FIELD: reward.wallet_key}
     if needs & _WALLET:
         query["rewards"] = None
-        change.setdefault("$set", {})["rewards"] = {"coins": reward.coins}
+        change["$set"]["rewards"] = {"coins": reward.coins}
     elif needs & _COINS:
         query["rewards"] = {"$type": "object"}
         query["rewards.coins"] = None
-        change.setdefault("$set", {})["rewards.coins"] = reward.coins
+        change["$set"]["rewards.coins"] = reward.coins
     else:
         query["rewards.coins"] = {"$type": "number"}
         change["$inc"] = {"rewards.coins": reward.coins}

@@ -7,6 +7,7 @@ from litestar.di import Provide
 from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import ListRecentJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
+from application.use_cases.run_processing_step import RunProcessingStep
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from infrastructure.container import Container
 
@@ -28,7 +29,12 @@ def dependencies(container: Container) -> dict[str, Provide]:
         use_case: ListRecentJobs = container.list_recent_jobs()
         return use_case
 
+    def step() -> RunProcessingStep:
+        use_case: RunProcessingStep = container.run_processing_step()
+        return use_case
+
     return {
+        "run_processing_step": Provide(step, sync_to_thread=False),
         "start_monthly_rewards": Provide(start, sync_to_thread=False),
         "retry_monthly_rewards": Provide(retry, sync_to_thread=False),
         "get_job_status": Provide(status, sync_to_thread=False),

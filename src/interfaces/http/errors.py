@@ -15,13 +15,14 @@ from domain.errors import (
     InvalidJobTransition,
     InvalidPeriod,
     InvalidPolicy,
-    InvalidRequest,
     JobAlreadyExists,
     JobNotFound,
     JobNotRetryable,
     PeriodNotEnded,
+    StepsNotEnabled,
 )
 from interfaces.http.presenters import envelope
+from interfaces.http.schemas import InvalidRequest
 
 log = logging.getLogger("rewards.http")
 
@@ -37,6 +38,7 @@ _STATUS: dict[type[Exception], int] = {
     JobNotFound: 404,
     JobAlreadyExists: 409,
     JobNotRetryable: 409,
+    StepsNotEnabled: 409,
     InvalidJobTransition: 409,
     InvalidPolicy: 500,
     Unauthorized: 401,
@@ -77,6 +79,7 @@ def exception_handlers(debug: bool) -> dict[type[Exception] | int, object]:
     return {
         DomainError: known_error,
         Unauthorized: known_error,
+        InvalidRequest: known_error,
         HTTPException: http_error,
         Exception: unexpected_error(debug),
     }

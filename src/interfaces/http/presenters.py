@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from application.records import attempt_to_dict, progress_to_dict, results_to_dict
+from application.use_cases.run_processing_step import StepKind, StepOutcome
 from application.use_cases.start_monthly_rewards import StartKind, StartOutcome
-from domain.job import JobHealth, MonthlyRewardJob
+from domain.job import JobHealth, JobResults, MonthlyRewardJob, Progress
 
 
 def envelope(
@@ -50,24 +50,62 @@ def _lease(job: MonthlyRewardJob) -> dict[str, Any] | None:
 def _attempts(job: MonthlyRewardJob) -> list[dict[str, Any]]:
     return [
         {
-            **attempt_to_dict(a),
+            "attempt": a.number,
+            "kind": a.kind.value,
+            "owner": a.owner,
             "startedAt": timestamp(a.started_at),
             "endedAt": timestamp(a.ended_at),
+            "outcome": a.outcome.value,
+            "errorMessage": a.error_message,
         }
         for a in job.history
     ]
+
+
+def results_json(results: JobResults) -> dict[str, Any]:
+    """SPEC §7's results: totals, per-category and per-tier counts, the first errors."""
+    return {
+        "categories": {
+            name: {
+                "participants": c.participants,
+                "rewardsAwarded": c.rewards_awarded,
+                "coinsAwarded": c.coins_awarded,
+                "rewardsFailed": c.rewards_failed,
+                "tiers": {t: {"count": v.count, "coins": v.coins} for t, v in c.tiers.items()},
+            }
+            for name, c in results.categories.items()
+        },
+        "totalRewardsAwarded": results.total_rewards_awarded,
+        "totalCoinsAwarded": results.total_coins_awarded,
+        "errors": [
+            {"category": e.category, "userId": e.user_id, "rank": e.rank, "reason": e.reason}
+            for e in results.errors
+        ],
+        "errorsTotal": results.errors_total,
+    }
+
+
+def progress_json(progress: Progress) -> dict[str, Any]:
+    return {
+        "phase": progress.phase.value,
+        "category": progress.category,
+        "categories": {
+            name: {"processed": p.processed, "total": p.total}
+            for name, p in progress.categories.items()
+        },
+    }
 
 
 def job_status(job: MonthlyRewardJob, health: JobHealth, debug: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         **_timeline(job),
         "health": health.value,
-        "results": results_to_dict(job.results),
+        "results": results_json(job.results),
         "progress": {
-            **progress_to_dict(job.progress),
+            **progress_json(job.progress),
             "progressedAt": timestamp(job.progressed_at),
         },
-        "attempts": job.attempts,
+        "attempts": job.epoch,
         "errorMessage": job.error_message,
         "lease": _lease(job),
         "attemptHistory": _attempts(job),
@@ -99,7 +137,7 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
         return envelope(
             f"Monthly rewards processing resumed for {period}: the previous worker stopped "
             f"renewing its lease. Rewards already paid are not paid again",
-            {**base, "attempt": job.attempts, "note": "Resumed in the background"},
+            {**base, "attempt": job.epoch, "note": "Resumed in the background"},
         )
     if outcome.kind is StartKind.PREVIOUSLY_FAILED:
         return envelope(
@@ -112,7 +150,7 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
     if outcome.kind is StartKind.ALREADY_PROCESSING:
         return envelope(
             f"Monthly rewards processing for {period} is already underway",
-            {**started, "progress": progress_to_dict(job.progress)},
+            {**started, "progress": progress_json(job.progress)},
         )
     return envelope(
         f"Monthly rewards for {period} were already processed",
@@ -120,6 +158,31 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
             **started,
             "completedAt": timestamp(job.completed_at),
             "duration": job.duration,
-            "results": results_to_dict(job.results),
+            "results": results_json(job.results),
         },
     )
+
+
+def step_answer(outcome: StepOutcome, step_seconds: float) -> dict[str, Any]:
+    """What the scheduler's step call learns: what this call did and how far the month is."""
+    job = outcome.job
+    if job is None:
+        return envelope("No monthly rewards job exists yet; trigger one first", {"remaining": 0})
+    data = {
+        "jobId": job.id,
+        "month": job.period.month,
+        "year": job.period.year,
+        "status": job.status.value,
+        "attempts": job.epoch,
+        "categories": progress_json(job.progress)["categories"],
+        "remaining": job.remaining(),
+        "paidThisStep": outcome.paid,
+        "stepSeconds": step_seconds,
+    }
+    messages = {
+        StepKind.IDLE: f"Nothing to process: the newest job ({job.period}) is {job.status.value}",
+        StepKind.BUSY: f"A step for {job.period} is already running; call again later",
+        StepKind.WORKED: f"Step done for {job.period}: {outcome.paid} rewards recorded, "
+        f"{job.remaining()} known to remain; status {job.status.value}",
+    }
+    return envelope(messages[outcome.kind], {**data, "step": outcome.kind.value})

@@ -1,0 +1,71 @@
+"""The frozen rankings a month pays from: built once per category from the participants, then
+read back in rank order by every attempt that resumes the month."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from application.ports.clock import Clock
+from application.ports.participant_source import ParticipantSource
+from application.ports.snapshot_repository import SnapshotRepository
+from domain.period import Period
+from domain.ranking import Category, RankedEntry, RankingBuilder
+from domain.snapshot import RankingSnapshot
+
+Fence = Callable[[], Awaitable[None]]
+
+
+class Rankings:
+    def __init__(
+        self,
+        snapshots: SnapshotRepository,
+        participants: ParticipantSource,
+        clock: Clock,
+        batch_size: int,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        self._snapshots = snapshots
+        self._participants = participants
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def find_frozen(self, period: Period, category: str) -> RankingSnapshot | None:
+        found = await self._snapshots.find(period, category)
+        return found if found is not None and found.is_frozen else None
+
+    async def freeze(
+        self, period: Period, category: Category, fence: Fence
+    ) -> tuple[RankingSnapshot, Sequence[RankedEntry]]:
+        """Ranks the category now and stores the ranking for good; a build a crash left half
+        done is started over. The entries are handed back so they are not read again."""
+        # Ranked as they stream in, into a compact ranking: no list of a million participants.
+        builder = RankingBuilder(category)
+        async for participant in self._participants.stream(category):
+            builder.add(participant)
+        ranked = builder.ranked()
+        await fence()
+        snapshot = await self._snapshots.start_building(period, category.name, self._clock.now())
+        for start in range(0, len(ranked), self._batch_size):
+            await fence()
+            await self._snapshots.add_entries(snapshot.id, ranked[start : start + self._batch_size])
+        await fence()
+        snapshot = snapshot.frozen(len(ranked), self._clock.now())
+        await self._snapshots.freeze(snapshot)
+        return snapshot, ranked
+
+    def batches(
+        self,
+        snapshot: RankingSnapshot,
+        after_rank: int,
+        fresh: Sequence[RankedEntry] | None = None,
+    ) -> AsyncIterator[list[RankedEntry]]:
+        """The entries ranked below `after_rank`, in batches: from memory when just frozen."""
+        if fresh is not None:
+            return _in_batches(fresh[after_rank:], self._batch_size)
+        return self._snapshots.entries(snapshot.id, self._batch_size, after_rank)
+
+
+async def _in_batches(items: Sequence[RankedEntry], size: int) -> AsyncIterator[list[RankedEntry]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -1,0 +1,129 @@
+"""Metrics computed from the job documents, rendered in the Prometheus text format and parsed
+back: they say what the jobs say. Transient retries are counted through retrying's hook."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from tests.fakes import Transient
+from tests.unit.conftest import World
+
+from application.retrying import RetryPolicy, retrying
+from domain.period import Period
+from infrastructure import metrics
+from interfaces.http.metrics_middleware import trigger_outcome
+
+pytestmark = pytest.mark.unit
+
+DECEMBER = Period(2024, 12)
+NOVEMBER = Period(2024, 11)
+
+
+def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of an exposition, by name and sorted labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text.decode())
+        for s in family.samples
+    }
+
+
+async def _scrape(world: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return samples(metrics.render(await world.container.gather_job_metrics().execute()))
+
+
+async def test_the_figures_are_the_jobs(world: World) -> None:
+    for period in (NOVEMBER, DECEMBER):
+        await world.start.execute(period)
+        await world.runner.wait_idle()
+    world.clock.current = datetime(2025, 1, 2, tzinfo=UTC)
+    found = await _scrape(world)
+    jobs = [await world.status.execute(p) for p in (NOVEMBER, DECEMBER)]
+
+    assert found[("rewards_jobs", (("status", "completed"),))] == 2
+    assert found[("rewards_jobs", (("status", "failed"),))] == 0
+    for category in ("students", "teachers"):
+        tiers = {t for j in jobs for t in j.results.categories[category].tiers}
+        for tier in tiers:
+            key = (("category", category), ("tier", tier))
+            expected = [j.results.categories[category].tiers[tier] for j in jobs]
+            assert found[("rewards_paid_rewards_total", key)] == sum(t.count for t in expected)
+            assert found[("rewards_paid_coins_total", key)] == sum(t.coins for t in expected)
+    coins = sum(v for (name, _), v in found.items() if name == "rewards_paid_coins_total")
+    assert coins == sum(j.results.total_coins_awarded for j in jobs)
+    newest = jobs[1]
+    label = (("month", "2024-12"), ("status", "completed"))
+    assert found[("rewards_last_run_duration_seconds", label)] == newest.duration
+    assert found[("rewards_job_attempts_total", (("kind", "start"),))] == 2
+    assert found[("rewards_takeovers_total", ())] == 0
+    assert found[("rewards_run_overdue", (("month", "2024-12"),))] == 0
+    processed = ("rewards_current_job_processed", (("category", "students"), ("month", "2024-12")))
+    assert found[processed] == 23
+    health = ("rewards_current_job_health", (("health", "finished"), ("month", "2024-12")))
+    assert found[health] == 1
+
+
+async def test_a_takeover_is_counted_from_the_attempt_history(world: World) -> None:
+    await world.start.execute(DECEMBER)
+    await world.runner.shutdown(0)  # the first worker dies before doing anything
+    world.expire_lease()
+    taken = await world.sweep.execute()
+    assert len(taken) == 1
+    await world.runner.wait_idle()
+    found = await _scrape(world)
+    assert found[("rewards_takeovers_total", ())] == 1
+    assert found[("rewards_lease_expiries_total", ())] == 1
+    assert found[("rewards_job_attempts_total", (("kind", "takeover"),))] == 1
+
+
+async def test_the_overdue_flag_flips_with_the_clock(world: World) -> None:
+    world.clock.current = datetime(2025, 1, 1, 5, 59, tzinfo=UTC)
+    assert (await _scrape(world))[("rewards_run_overdue", (("month", "2024-12"),))] == 0
+    world.clock.current = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+    assert (await _scrape(world))[("rewards_run_overdue", (("month", "2024-12"),))] == 1
+    await world.start.execute()
+    assert (await _scrape(world))[("rewards_run_overdue", (("month", "2024-12"),))] == 0
+
+
+def _retries() -> float:
+    value = metrics.PROCESS_REGISTRY.get_sample_value("rewards_transient_retries_total")
+    return value or 0.0
+
+
+async def test_transient_retries_are_counted_through_the_hook() -> None:
+    metrics.install()
+    metrics.install()  # once per process, however many apps are built
+    before = _retries()
+    calls = 0
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise Transient("connection reset")
+        return "done"
+
+    policy = RetryPolicy(tries=5, first_delay=0.0, max_delay=0.0)
+    assert await retrying(flaky, policy, lambda e: isinstance(e, Transient), "a test") == "done"
+    assert _retries() - before == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (401, b"", "unauthorised"),
+        (400, b"{}", "invalid"),
+        (422, b"{}", "invalid"),
+        (200, b'{"data": {"status": "processing", "note": "x", "jobId": "j"}}', "started"),
+        (200, b'{"data": {"status": "processing", "note": "x", "attempt": 2}}', "resumed"),
+        (200, b'{"data": {"status": "processing", "startedAt": "t"}}', "underway"),
+        (200, b'{"data": {"status": "completed"}}', "completed"),
+        (200, b'{"data": {"status": "failed"}}', "failed"),
+        (500, b"", "error"),
+        (200, b"not json", "error"),
+    ],
+)
+def test_trigger_outcomes_are_read_from_the_answer(status: int, body: bytes, outcome: str) -> None:
+    assert trigger_outcome(status, body) == outcome

@@ -1,0 +1,1 @@
+"""Developer tools; ``tools.testservers`` starts the MongoDB-wire servers the tests run on."""
