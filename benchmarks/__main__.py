@@ -122,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         # uvloop, when installed, keeps the load generator cheap (see latency.py).
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            results = runner.run(Suite(server.url, options).run(lambda r: write(r, complete=False)))
+            suite = Suite(server.url, options, server.cpu)
+            results = runner.run(suite.run(lambda r: write(r, complete=False)))
     print(write(results, complete=True))
     return 0 if report["verified"] else 1
 

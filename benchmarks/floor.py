@@ -251,8 +251,10 @@ async def run_floor(
     batch_size: int,
     chunk: int,
     concurrency: int = 1,
+    cpu: Callable[[], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """The month's writes with `concurrency` commands in flight, `chunk` updates per command."""
+    """The month's writes with `concurrency` commands in flight, `chunk` updates per command;
+    `cpu` reads CPU seconds so far (this process, the server), summed over the timed phases."""
     await migrate(db)  # the service's indexes, so index upkeep is part of the floor too
     categories = await _seed(db["users"], population)
     writes = _Writes(db, period)
@@ -260,12 +262,16 @@ async def run_floor(
     job = {"_id": job_id, "month": period.month, "year": period.year, "status": "processing"}
     now = datetime.now(UTC)
     seconds = 0.0
+    cpu_seconds: dict[str, float] = {}
 
     async def timed(work: list[Work]) -> None:
         nonlocal seconds
+        before = cpu() if cpu is not None else {}
         start = time.perf_counter()
         await bounded(work, concurrency)
         seconds += time.perf_counter() - start
+        for name, value in (cpu() if cpu is not None else {}).items():
+            cpu_seconds[name] = cpu_seconds.get(name, 0.0) + value - before[name]
 
     await timed([writes.insert("monthlyrewardjobs", lambda: [{**job, "startedAt": now}])])
     for category in categories:
@@ -280,6 +286,7 @@ async def run_floor(
         "concurrency": concurrency,
         "update_chunk": chunk,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "client_build_seconds": counts.build_seconds,
         "documents_inserted": counts.inserted,
         "update_statements": counts.updates,

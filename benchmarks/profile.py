@@ -25,6 +25,7 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
+from benchmarks.cpu import server_cpu_reader
 from benchmarks.ours import REPO_ROOT, worker_env
 from benchmarks.population import Population, insert_all
 from benchmarks.suite import log
@@ -102,36 +103,6 @@ def _py_spy_top(raw: Path) -> list[dict[str, Any]]:
     ][:_TOP]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its reaped children, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _server_cpu(server: Any) -> dict[str, float]:
-    """CPU seconds so far of FerretDB and of PostgreSQL (postmaster and its backends)."""
-    postmaster = int((server._cluster._data / "postmaster.pid").read_text().split()[0])
-    postgres = _cpu_seconds(postmaster)
-    for child in _children(postmaster):
-        try:
-            postgres += _cpu_seconds(child)
-        except OSError:
-            continue
-    return {"ferretdb": _cpu_seconds(server._proc.pid), "postgresql": postgres}
-
-
 def _run_worker(url: str, db_name: str, period: Period, out: Path, spy: bool) -> float:
     argv = [sys.executable, "-m", "interfaces.cli.main", "run"]
     argv += ["--month", str(period.month), "--year", str(period.year)]
@@ -171,11 +142,13 @@ def main() -> int:
         _psql(server, "SELECT pg_stat_statements_reset()")
         raw = out / f"worker-{args.users}.txt"
         log("running the worker")
-        before = _server_cpu(server)
+        server_cpu = server_cpu_reader(server)
+        assert server_cpu is not None  # a FerretDB on PostgreSQL started just above
+        before = server_cpu()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_before = os.getloadavg()
         wall = _run_worker(url, db_name, period, raw, not args.no_py_spy)
-        after = _server_cpu(server)
+        after = server_cpu()
         worker = resource.getrusage(resource.RUSAGE_CHILDREN)
         after["worker"] = worker.ru_utime + worker.ru_stime
         before["worker"] = children.ru_utime + children.ru_stime  # py-spy's too, when it ran

@@ -11,6 +11,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from benchmarks.cpu import CpuReader, server_cpu_reader
 from infrastructure.mongo.server_profile import ServerProfile, detect
 
 # FerretDB's SQLite backend has a fixed pool of 100 connections (see bulk.py).
@@ -25,6 +26,8 @@ class BenchServer:
     # The FerretDB pool when this benchmark started the server (it knows it); None otherwise,
     # when REWARDS_FERRETDB_POOL (or its stock default) applies.
     ferretdb_pool: int | None
+    # Reads the server's CPU seconds so far, when it runs here (a FerretDB started by us).
+    cpu: CpuReader | None = None
 
 
 def build_info(url: str) -> Mapping[str, Any]:
@@ -60,4 +63,5 @@ def database_server() -> Iterator[BenchServer]:
         if isinstance(server, FerretDB):
             pool = POOL_MAX_CONNS if server.backend == "postgresql" else SQLITE_POOL
         info = build_info(server.url)
-        yield BenchServer(server.url, server.describe(), detect(info), pool)
+        cpu = server_cpu_reader(server)
+        yield BenchServer(server.url, server.describe(), detect(info), pool, cpu)

@@ -13,11 +13,13 @@ from typing import Any, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 
+from benchmarks.cpu import CpuReader, own_cpu_seconds, spent
 from benchmarks.floor import run_floor
 from benchmarks.latency import measure_latency, measure_latency_while_running
 from benchmarks.naive import run_naive
 from benchmarks.ours import run_ours
 from benchmarks.population import Population, insert_all
+from benchmarks.report import rounded
 from domain.period import Period
 
 T = TypeVar("T")
@@ -52,9 +54,10 @@ def load() -> list[float]:
 
 
 class Suite:
-    def __init__(self, url: str, options: Options) -> None:
+    def __init__(self, url: str, options: Options, server_cpu: CpuReader | None = None) -> None:
         self._url = url
         self._options = options
+        self._server_cpu = server_cpu
         self._client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(url, tz_aware=True)
         self._prefix = f"bench_{secrets.token_hex(3)}"
 
@@ -64,7 +67,10 @@ class Suite:
         log(f"{kind} at {users} users (database {db.name}), load {load()}")
         started = time.perf_counter()
         try:
-            return await work(db)
+            result = await work(db)
+            if isinstance(result, dict) and "cpu_seconds" in result:
+                log(f"{kind} at {users} users: CPU seconds {rounded(result['cpu_seconds'])}")
+            return result
         finally:
             if not self._options.keep:
                 await self._client.drop_database(db.name)
@@ -79,7 +85,7 @@ class Suite:
 
         async def work(db: Database) -> tuple[dict[str, Any], dict[str, Any] | None]:
             before = load()
-            result = await run_ours(db, self._url, population, options.period)
+            result = await run_ours(db, self._url, population, options.period, self._server_cpu)
             result["load_before_after"] = [before, load()]
             log(f"ours: {result['wall_seconds']:.1f}s, verified={result['verified']}")
             latency = None
@@ -102,7 +108,9 @@ class Suite:
 
             async def work(db: Database, n: int = concurrency, c: int = chunk) -> dict[str, Any]:
                 population = Population(users, options.seed)
-                return await run_floor(db, population, options.period, options.batch_size, c, n)
+                return await run_floor(
+                    db, population, options.period, options.batch_size, c, n, self._cpu_meter()
+                )
 
             run = await self._case(f"floor{concurrency}", users, work)
             run["load_after"] = load()
@@ -119,8 +127,21 @@ class Suite:
             / best["seconds"],
             "sequential_over_best": curve[0]["seconds"] / best["seconds"],
         }
+        ours_cpu, floor_cpu = ours_row.get("cpu_seconds", {}), best.get("cpu_seconds", {})
+        if len(ours_cpu) > 1 and len(floor_cpu) > 1:  # the server's CPU was read
+            result["ours_over_floor_cpu"] = sum(ours_cpu.values()) / sum(floor_cpu.values())
         log(f"floor: {best['seconds']:.1f}s, ours/floor {result['ours_over_floor']:.2f}")
         return result
+
+    def _cpu(self) -> dict[str, float]:
+        return self._server_cpu() if self._server_cpu is not None else {}
+
+    def _cpu_since(self, before: dict[str, float]) -> dict[str, float]:
+        return spent(before, self._cpu()) if before else {}
+
+    def _cpu_meter(self) -> Callable[[], dict[str, float]]:
+        """This process's CPU and the server's, so far: the floor reads it around its writes."""
+        return lambda: {"client": own_cpu_seconds(), **self._cpu()}
 
     async def latency_while_running(self, users: int) -> dict[str, Any]:
         options = self._options
@@ -141,9 +162,10 @@ class Suite:
 
         async def work(db: Database) -> dict[str, Any]:
             await insert_all(db["users"], population.generate())
-            before = load()
+            before, cpu, own = load(), self._cpu(), own_cpu_seconds()
             result = await run_naive(db, users, self._options.period)
             result["load_before_after"] = [before, load()]
+            result["cpu_seconds"] = {"client": own_cpu_seconds() - own, **self._cpu_since(cpu)}
             return result
 
         result = await self._case("naive", users, work)
