@@ -17,6 +17,9 @@ from infrastructure.container import Container
 from infrastructure.settings import Settings
 
 BACKENDS = ["mongomock", "real"]
+# `serve` on a real database refuses keys shorter than 16 characters.
+SCHEDULER_KEY = "scheduler-key-for-tests"
+ADMIN_KEY = "admin-key-for-tests-only"
 
 
 @asynccontextmanager
@@ -46,8 +49,8 @@ def settings_for(backend: str, real_url: str | None, **overrides: Any) -> Settin
     fields: dict[str, Any] = {
         "mongodb_url": url,
         "mongodb_db": f"test_{uuid.uuid4().hex[:12]}",
-        "api_keys": ("scheduler-key",),
-        "admin_api_keys": ("admin-key",),
+        "api_keys": (SCHEDULER_KEY,),
+        "admin_api_keys": (ADMIN_KEY,),
     }
     return Settings(**{**fields, **overrides})
 

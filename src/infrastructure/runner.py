@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -19,7 +20,11 @@ class AsyncioTaskRunner(TaskRunner):
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, name: str, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work, name=name)
+        # A fresh context: the work outlives the request that started it, and must not inherit
+        # that request's database deadline (a context variable) or anything else of it.
+        task = asyncio.get_running_loop().create_task(
+            work, name=name, context=contextvars.Context()
+        )
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 

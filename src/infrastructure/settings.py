@@ -52,6 +52,15 @@ class Settings:
     run_deadline: RunDeadline = field(default_factory=RunDeadline)
     self_schedule: bool = False
     log_format: str = "console"  # or "json": one JSON object a line
+    # The HTTP edge (issue 10): request signing, abuse limits, bounded waits.
+    trigger_hmac_secret: str | None = None  # set: every POST must be signed (interfaces/http)
+    trigger_hmac_window_seconds: float = 300.0  # a signature's timestamp may be this far off
+    rate_limit_posts: int = 120  # POSTs per client per minute; 0: off
+    rate_limit_auth_failures: int = 10  # requests with a wrong/missing key per client per minute
+    request_timeout_seconds: float = 5.0  # a request's database work; past it: 503
+    http_keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
+    http_max_connections: int = 256  # uvicorn's limit_concurrency: beyond it, 503 at once
+    http_parser: str = "h11"  # h11 caps a request's headers; httptools is faster, uncapped
 
     @property
     def sweep_interval(self) -> float:
@@ -105,6 +114,16 @@ class Settings:
             run_deadline=_deadline(env),
             self_schedule=_flag(env.get("REWARDS_SELF_SCHEDULE", "")),
             log_format=_log_format(env.get("REWARDS_LOG_FORMAT") or "console"),
+            trigger_hmac_secret=env.get("REWARDS_TRIGGER_HMAC_SECRET") or None,
+            trigger_hmac_window_seconds=_seconds(env, "REWARDS_TRIGGER_HMAC_WINDOW_SECONDS", 300.0),
+            rate_limit_posts=_count(env, "REWARDS_RATE_LIMIT_POSTS", 120),
+            rate_limit_auth_failures=_count(env, "REWARDS_RATE_LIMIT_AUTH_FAILURES", 10),
+            request_timeout_seconds=_seconds(env, "REWARDS_REQUEST_TIMEOUT_SECONDS", 5.0),
+            http_keep_alive_seconds=_seconds(env, "REWARDS_HTTP_KEEP_ALIVE_SECONDS", 5.0),
+            http_max_connections=_positive_int(
+                "REWARDS_HTTP_MAX_CONNECTIONS", env.get("REWARDS_HTTP_MAX_CONNECTIONS", "256")
+            ),
+            http_parser=_choice(env, "REWARDS_HTTP_PARSER", ("h11", "httptools")),
         )
 
     def __post_init__(self) -> None:
@@ -146,6 +165,24 @@ def _optional_seconds(env: Mapping[str, str], variable: str) -> float | None:
     if not value > 0 or value == float("inf"):
         raise SettingsError(f"{variable} must be a positive number of seconds, got {raw!r}")
     return value
+
+
+def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; unset or empty: the first."""
+    raw = env.get(variable, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{variable} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _count(env: Mapping[str, str], variable: str, default: int) -> int:
+    """A whole number >= 0 (0 switches the limit off); unset or empty: the default."""
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{variable} must be a whole number >= 0 (0: off), got {raw!r}")
+    return int(raw)
 
 
 def _write_concern(raw: str) -> str | int:

@@ -22,6 +22,7 @@ from tests.adapters.old_shapes import (
     our_old_month,
     per_category_jobs,
 )
+from tests.backends import SCHEDULER_KEY
 from tests.platform_schema import assert_platform_accepts
 
 from domain.job import JobStatus
@@ -227,7 +228,7 @@ async def test_rewards_migrate_and_serve_print_the_conflict_and_exit(real_server
             done = await asyncio.to_thread(
                 subprocess.run,
                 [sys.executable, "-m", "interfaces.cli.main", *command],
-                env={**env, "REWARDS_API_KEYS": "k"},
+                env={**env, "REWARDS_API_KEYS": SCHEDULER_KEY},
                 capture_output=True,
                 text=True,
                 timeout=60,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 from dependency_injector import providers
-from tests.backends import container_for, settings_for
+from tests.backends import ADMIN_KEY, SCHEDULER_KEY, container_for, settings_for
 from tests.support.instances import free_port
 
 from application.ports.wallet import CreditResult, Wallet
@@ -25,8 +25,8 @@ from infrastructure.mongo.wallet import MongoWallet
 from interfaces.http.app import create_app
 
 T = TypeVar("T")
-SCHEDULER = {"x-api-key": "scheduler-key"}
-ADMIN = {"x-api-key": "admin-key"}
+SCHEDULER = {"x-api-key": SCHEDULER_KEY}
+ADMIN = {"x-api-key": ADMIN_KEY}
 
 
 class ScriptedWallet(Wallet):
@@ -96,6 +96,7 @@ class AdminServer:
             f"{self.base}/api/ranking/monthly-rewards",
             headers=SCHEDULER,
             params={"month": period.month, "year": period.year},
+            timeout=30,  # the server shares a loaded machine with the browser
         )
         response.raise_for_status()
         body: dict[str, Any] = response.json()
@@ -106,6 +107,7 @@ class AdminServer:
             f"{self.base}/api/ranking/monthly-rewards/status",
             headers=SCHEDULER,
             params={"month": period.month, "year": period.year},
+            timeout=30,  # the server shares a loaded machine with the browser
         )
         response.raise_for_status()
         data: dict[str, Any] = response.json()["data"]

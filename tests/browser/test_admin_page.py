@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from tests.backends import ADMIN_KEY, SCHEDULER_KEY
 from tests.browser.server import AdminServer
 
 from domain.period import Period
@@ -100,7 +101,7 @@ def test_history_a_moving_progress_bar_and_the_chart(
 ) -> None:
     # The month just ended has no job yet, and it is past due (the server's deadline is the
     # 1st, 00:00): the alarm says so; when its job starts, the next refresh says that instead.
-    page = _open(browser, server, LAPTOP, key="admin-key")
+    page = _open(browser, server, LAPTOP, key=ADMIN_KEY)
     assert page.get_attribute("#alarm", "class") == "alarm overdue"
     assert f"Overdue. {RUNNING} has no job" in page.inner_text("#alarm")
     _shot(page, screenshots, "laptop-overdue")
@@ -155,18 +156,20 @@ def _focus_failed(page: Any) -> None:
 def test_retry_is_refused_without_the_admin_key_and_works_with_it(
     browser: Any, server: AdminServer, screenshots: Path
 ) -> None:
-    page = _open(browser, server, LAPTOP, key="scheduler-key")
+    page = _open(browser, server, LAPTOP, key=SCHEDULER_KEY)
     _focus_failed(page)
     assert "refused the batch" in page.inner_text("#current-job .failure")
     page.click("#current-job button[data-action=retry]")
     page.wait_for_selector("#retry-status:not([hidden])")
-    assert page.inner_text("#retry-status").startswith("Refused: an admin API key is required")
+    assert page.inner_text("#retry-status").startswith(
+        "Refused: this action needs an admin API key"
+    )
     assert server.status(FAILED)["status"] == "failed"
     _shot(page, screenshots, "laptop-retry-refused")
 
     page.click("#forget")
     assert page.is_visible("#gate") and page.evaluate("sessionStorage.length") == 0
-    page.fill("#key", "admin-key")
+    page.fill("#key", ADMIN_KEY)
     page.click("#gate-form button[type=submit]")
     page.wait_for_selector("#current-job")
     _focus_failed(page)
@@ -184,7 +187,7 @@ def test_retry_is_refused_without_the_admin_key_and_works_with_it(
 
 def test_user_lookup_and_dry_run(browser: Any, server: AdminServer, screenshots: Path) -> None:
     paid = server.status(DONE)
-    page = _open(browser, server, PHONE, key="admin-key")
+    page = _open(browser, server, PHONE, key=ADMIN_KEY)
     champion = page.locator("#tops [data-category=students] tbody tr").first
     assert champion.locator("td").first.inner_text() == "1"
 
@@ -206,10 +209,12 @@ def test_user_lookup_and_dry_run(browser: Any, server: AdminServer, screenshots:
     _shot(page, screenshots, "phone-lookup-and-dry-run")
 
     page.click("#forget")
-    page.fill("#key", "scheduler-key")
+    page.fill("#key", SCHEDULER_KEY)
     page.click("#gate-form button[type=submit]")
     page.wait_for_selector("#current-job")
     page.click("#preview-form button[type=submit]")
     page.wait_for_selector("#preview-result .notice.error")
-    assert page.inner_text("#preview-result").startswith("Refused: an admin API key is required")
+    assert page.inner_text("#preview-result").startswith(
+        "Refused: this action needs an admin API key"
+    )
     page.context.close()

@@ -25,7 +25,8 @@ URL = "/api/ranking/monthly-rewards"
 MONTH = {"month": 10, "year": 2026}
 PERIOD = Period(2026, 10)
 # Populations: full size, or reduced on a server that scans for every guarded update.
-BIG = int(os.environ.get("REWARDS_FAULT_USERS") or population(20000, reduced=3000))  # case 1
+# Case 1 needs over 500 teachers (two batches) for its last kill point: at least 6,000 users.
+BIG = int(os.environ.get("REWARDS_FAULT_USERS") or population(20000, reduced=6000))
 MID = population(5000, reduced=2000)  # cases 2 and 4
 RACE = population(2000, reduced=1000)  # case 3
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from tests.backends import container_for, settings_for
+from tests.backends import ADMIN_KEY, SCHEDULER_KEY, container_for, settings_for
 
 from infrastructure.container import Container
 from interfaces.http.app import create_app
 
-SCHEDULER = {"x-api-key": "scheduler-key"}
-ADMIN = {"x-api-key": "admin-key"}
+SCHEDULER = {"x-api-key": SCHEDULER_KEY}
+ADMIN = {"x-api-key": ADMIN_KEY}
+NEXT_KEY = "next-scheduler-key-2"  # a second scheduler key, as during a rotation
+_NOW = datetime.now(UTC)
+THIS_MONTH = {"month": _NOW.month, "year": _NOW.year}  # not over yet, whenever a test runs
 
 
 async def wait_until_finished(
@@ -41,7 +45,7 @@ async def wait_until_finished(
 
 @pytest.fixture
 def container() -> Container:
-    return container_for(settings_for("mongomock", None, api_keys=("scheduler-key", "next-key")))
+    return container_for(settings_for("mongomock", None, api_keys=(SCHEDULER_KEY, NEXT_KEY)))
 
 
 @pytest.fixture

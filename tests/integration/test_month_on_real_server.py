@@ -11,7 +11,7 @@ import httpx
 from motor.motor_asyncio import AsyncIOMotorClient
 from tests.backends import container_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
-from tests.http.conftest import SCHEDULER, wait_until_finished
+from tests.http.conftest import SCHEDULER, THIS_MONTH, wait_until_finished
 from tests.support.sizing import population
 
 from domain.job import MonthlyRewardJob
@@ -96,7 +96,7 @@ async def test_bad_keys_and_periods_change_nothing_on_the_real_server(
         await first.post(URL, headers=SCHEDULER, params={"month": 13, "year": 2024})
     ).status_code == 400
     assert (
-        await first.post(URL, headers=SCHEDULER, params={"month": 1, "year": 2999})
+        await first.post(URL, headers=SCHEDULER, params=THIS_MONTH)  # not over yet
     ).status_code == 422
     assert await db["monthlyrewardjobs"].count_documents({}) == 0
     client.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
-from tests.backends import container_for, settings_for
+from tests.backends import ADMIN_KEY, SCHEDULER_KEY, container_for, settings_for
 from tests.fakes import (
     FakeDatabaseProbe,
     InMemoryRewardQueries,
@@ -21,8 +21,8 @@ from tests.unit.conftest import World, build_world
 from infrastructure.container import Container
 from interfaces.http.app import create_app
 
-SCHEDULER = {"x-api-key": "scheduler-key"}
-ADMIN = {"x-api-key": "admin-key"}
+SCHEDULER = {"x-api-key": SCHEDULER_KEY}
+ADMIN = {"x-api-key": ADMIN_KEY}
 
 
 def with_operator_fakes(world: World) -> World:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from prometheus_client.parser import text_string_to_metric_families
-from tests.backends import drop_database, settings_for
+from tests.backends import SCHEDULER_KEY, drop_database, settings_for
 from tests.support.instances import ServiceInstance
 
 from domain.period import Period
@@ -26,7 +26,7 @@ from infrastructure.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-SCHEDULER = {"x-api-key": "scheduler-key"}
+SCHEDULER = {"x-api-key": SCHEDULER_KEY}
 
 
 @pytest.fixture

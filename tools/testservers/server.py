@@ -150,6 +150,8 @@ class ProcessServer(TestServer):
     def _spawn(self, port: int) -> bool:
         """Run the server and wait for ``ping``; False if it exited early."""
         assert self._folder is not None and self._guard is not None
+        if accepts(port):  # someone else's server would answer our ping
+            raise ServerError(f"127.0.0.1:{port} is already in use")
         with open(self._folder / "server.log", "ab") as log:
             self._proc = subprocess.Popen(
                 self._command(port, self._folder),
@@ -163,7 +165,7 @@ class ProcessServer(TestServer):
             if self._proc.poll() is not None:
                 return False
             if accepts(port) and _answers_ping(port):  # accepts: cheaper than a failed ping
-                return True
+                return self._proc.poll() is None
             time.sleep(0.05)
         terminate(self._proc)
         self._proc = None

@@ -9,7 +9,6 @@ import asyncio
 import dataclasses
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 
@@ -187,13 +186,12 @@ async def serve_command(ctx: Context) -> int:
     import uvicorn
 
     from interfaces.http.app import create_app
+    from interfaces.http.server import prepare_serve
 
-    settings = ctx.settings
-    if not settings.api_keys:
-        key = secrets.token_urlsafe(24)
-        settings = dataclasses.replace(settings, api_keys=(key,))
-        print(f"REWARDS_API_KEYS is not set; this run accepts the generated key:\n  {key}\n")
-    container = build_container(settings)
+    setup = prepare_serve(ctx.settings)  # refuses missing or short keys on a real database
+    if setup.notice:
+        print(setup.notice)
+    container = build_container(setup.settings)
     await check_database(container.db())  # a database it cannot share stops it before serving
     app = create_app(container)
     config = uvicorn.Config(
@@ -202,6 +200,7 @@ async def serve_command(ctx: Context) -> int:
         port=ctx.args.port,
         log_config=None,
         access_log=ctx.args.access_log,
+        **setup.uvicorn_options,
     )
     await uvicorn.Server(config).serve()
     return 0
@@ -344,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             return runner.run(COMMANDS[args.command](ctx))
-    except (DomainError, IncompatibleDatabase) as exc:
+    except (DomainError, IncompatibleDatabase, SettingsError) as exc:
         errors.print(f"rewards: {exc}", style="red", highlight=False)
         return 2
     except KeyboardInterrupt:

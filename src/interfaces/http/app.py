@@ -7,44 +7,80 @@ import contextlib
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from infrastructure.container import Container, start_container, stop_container
+from infrastructure.settings import Settings
 from interfaces.http.controllers.health import health
 from interfaces.http.controllers.monthly_rewards import MonthlyRewardsController
 from interfaces.http.controllers.steps import process_step
+from interfaces.http.deadline import RequestDeadline
 from interfaces.http.dependencies import dependencies
 from interfaces.http.errors import exception_handlers
+from interfaces.http.limits import REQUEST_BODY_LIMIT, rate_limits
+from interfaces.http.methods import refuse_unlisted_methods
+from interfaces.http.openapi import openapi_config
 from interfaces.http.ops_plugin import OpsPlugin
+from interfaces.http.security_headers import add_security_headers
+from interfaces.http.signing import UsedSignatures
+
+
+class _Lifecycle:
+    """Start-up and shut-down of one app: the container, and the sweep that resumes jobs whose
+    worker died (none in steps mode: no work may follow an answer there)."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._sweeps: list[asyncio.Task[None]] = []
+
+    async def start_up(self) -> None:
+        await start_container(self._container)
+        settings = self._container.settings()
+        if settings.runs_in_steps:
+            return  # the step endpoint resumes what a step left
+        # Resume jobs whose worker died, now and periodically (the first sweep runs at once).
+        sweep = self._container.resume_abandoned_jobs()
+        self._sweeps.append(asyncio.create_task(sweep.run_every(settings.sweep_interval)))
+
+    async def shut_down(self) -> None:
+        for task in self._sweeps:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await stop_container(self._container)
+
+
+def _state(container: Container, settings: Settings) -> State:
+    return State(
+        {
+            "settings": settings,
+            "db": container.db(),
+            "runner": container.runner(),
+            "used_signatures": UsedSignatures(settings.trigger_hmac_window_seconds),
+        }
+    )
 
 
 def create_app(container: Container) -> Litestar:
     settings = container.settings()
-    sweeps: list[asyncio.Task[None]] = []
-
-    async def start_up() -> None:
-        await start_container(container)
-        if settings.runs_in_steps:
-            return  # no work after an answer: the step endpoint resumes what a step left
-        # Resume jobs whose worker died, now and periodically (the first sweep runs at once).
-        sweep = container.resume_abandoned_jobs()
-        sweeps.append(asyncio.create_task(sweep.run_every(settings.sweep_interval)))
-
-    async def shut_down() -> None:
-        for task in sweeps:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await stop_container(container)
-
+    lifecycle = _Lifecycle(container)
     return Litestar(
         route_handlers=[MonthlyRewardsController, process_step, health],
         dependencies=dependencies(container),
-        exception_handlers=exception_handlers(settings.debug),  # type: ignore[arg-type]
-        on_startup=[start_up],
-        on_shutdown=[shut_down],
-        state=State({"settings": settings, "db": container.db(), "runner": container.runner()}),
-        openapi_config=OpenAPIConfig(title="Monthly Rewards Service", version="0.1.0"),
+        exception_handlers=exception_handlers(  # type: ignore[arg-type]
+            settings.debug, settings.request_timeout_seconds
+        ),
+        # Outermost first: refuse what no route takes, limit abusers, then bound the database.
+        middleware=[
+            refuse_unlisted_methods,
+            *rate_limits(settings),
+            RequestDeadline(settings.request_timeout_seconds),
+        ],
+        before_send=[add_security_headers],
+        request_max_body_size=REQUEST_BODY_LIMIT,
+        on_startup=[lifecycle.start_up],
+        on_shutdown=[lifecycle.shut_down],
+        state=_state(container, settings),
+        openapi_config=openapi_config(),
         plugins=[OpsPlugin(container)],  # the status page, reads, dry run, metrics, /ready
         debug=False,
     )

@@ -8,5 +8,8 @@ from __future__ import annotations
 from infrastructure.container import container_for
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
+from interfaces.http.server import check_keys
 
-app = create_app(container_for(Settings.from_env()))
+_settings = Settings.from_env()
+check_keys(_settings)  # the same refusal as `rewards serve`: no key, or a short one, on a real DB
+app = create_app(container_for(_settings))

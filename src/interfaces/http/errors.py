@@ -1,10 +1,13 @@
-"""Every error becomes the envelope with a status, here and nowhere else. No stack traces leave
-the service unless debug mode is on."""
+"""Every error becomes the envelope with a status, here and nowhere else. No stack trace,
+exception class, file path or database message leaves the service unless debug mode is on; an
+unexpected error answers with an error id that is also in the log line."""
 
 from __future__ import annotations
 
 import logging
 import traceback
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -21,65 +24,139 @@ from domain.errors import (
     PeriodNotEnded,
     StepsNotEnabled,
 )
+from infrastructure.mongo.deadline import DatabaseUnavailable, as_unavailable
+from interfaces.http.auth import Unauthorized
+from interfaces.http.limits import REQUEST_BODY_LIMIT
 from interfaces.http.presenters import envelope
-from interfaces.http.schemas import InvalidRequest
+from interfaces.http.schemas import FIELDS, InvalidRequest, UnsupportedBody
 
 log = logging.getLogger("rewards.http")
 
-
-class Unauthorized(Exception):
-    """Missing or wrong API key."""
-
+Handler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
 
 _STATUS: dict[type[Exception], int] = {
     InvalidPeriod: 400,
     InvalidRequest: 400,
-    PeriodNotEnded: 422,
+    Unauthorized: 401,
     JobNotFound: 404,
     JobAlreadyExists: 409,
     JobNotRetryable: 409,
     StepsNotEnabled: 409,
     InvalidJobTransition: 409,
+    UnsupportedBody: 415,
+    PeriodNotEnded: 422,
     InvalidPolicy: 500,
-    Unauthorized: 401,
+    DatabaseUnavailable: 503,
 }
+_RETRY_AFTER_OUTAGE_S = "30"
 
 
-def _answer(status: int, message: str, data: dict[str, Any] | None = None) -> Response[object]:
+def _answer(
+    status: int,
+    message: str,
+    data: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     return Response(
         content=envelope(message, data, success=False),
         status_code=status,
         media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
-def known_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
+def known_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
-    return _answer(status, str(exc))
+    headers = {"retry-after": _RETRY_AFTER_OUTAGE_S} if status == 503 else None
+    return _answer(status, str(exc), headers=headers)
 
 
-def http_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
-    assert isinstance(exc, HTTPException)
-    data: dict[str, Any] | None = None
-    if isinstance(exc, ValidationException) and exc.extra:
-        data = {"errors": exc.extra}
-    return _answer(exc.status_code, str(exc.detail), data)
+def _validation_message(exc: ValidationException) -> str:
+    """Litestar's parameter errors, said with the field and what it takes."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    said = []
+    for problem in problems:
+        key = problem.get("key") if isinstance(problem, dict) else None
+        if key in FIELDS:
+            said.append(f"{key} must be {FIELDS[key].rule()}")
+        elif key:
+            said.append(f"{key} is not valid: {problem.get('message', 'refused')}")
+    return "; ".join(said) or "the request's parameters are not valid"
 
 
-def unexpected_error(debug: bool):  # type: ignore[no-untyped-def]
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[object]:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        data = {"errorStack": traceback.format_exception(exc)} if debug else None
-        return _answer(500, "Internal server error; the details are in the service's log", data)
+def _client_error_message(exc: HTTPException, request: Request[Any, Any, Any]) -> str:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        return _validation_message(exc)
+    if status == 404:
+        return "No such endpoint; the API is described at /schema/openapi.json"
+    if status == 405:
+        allowed = _allowed_methods(exc)
+        return f"{request.method} is not allowed here" + (f"; use {allowed}" if allowed else "")
+    if status == 413:
+        return f"The request body is larger than {REQUEST_BODY_LIMIT} bytes; send at most a small JSON object"
+    if status == 429:
+        wait = (exc.headers or {}).get("RateLimit-Reset")
+        return "Too many requests from this address (POSTs, or attempts without a valid key); " + (
+            f"try again in {wait} s" if wait else "try again in a minute"
+        )
+    return str(exc.detail)
+
+
+def _allowed_methods(exc: HTTPException) -> str:
+    """The route's methods, without the OPTIONS that methods.py refuses."""
+    given = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+    return ", ".join(m for m in given.replace(" ", "").split(",") if m and m != "OPTIONS")
+
+
+def http_error(debug: bool) -> Handler:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code >= 500:  # Litestar's own server-side errors say too much
+            return _unexpected(request, exc, debug)
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "allow"}
+        if exc.status_code == 405 and (allowed := _allowed_methods(exc)):
+            headers["allow"] = allowed
+        if exc.status_code == 429 and "RateLimit-Reset" in headers:
+            headers["retry-after"] = headers["RateLimit-Reset"]
+        return _answer(exc.status_code, _client_error_message(exc, request), headers=headers)
 
     return handle
 
 
-def exception_handlers(debug: bool) -> dict[type[Exception] | int, object]:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception, debug: bool) -> Response[Any]:
+    error_id = uuid.uuid4().hex[:12]
+    log.error(
+        "unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc
+    )
+    data: dict[str, Any] = {"errorId": error_id}
+    if debug:
+        data["errorStack"] = traceback.format_exception(exc)
+    return _answer(
+        500,
+        f"Internal server error (id {error_id}); the details are in the service's log under that id",
+        data,
+    )
+
+
+def unexpected_error(debug: bool, deadline_seconds: float) -> Handler:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        outage = as_unavailable(exc, deadline_seconds)
+        if outage is not None:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            return known_error(request, outage)
+        return _unexpected(request, exc, debug)
+
+    return handle
+
+
+def exception_handlers(debug: bool, deadline_seconds: float) -> dict[type[Exception], Handler]:
     return {
         DomainError: known_error,
         Unauthorized: known_error,
         InvalidRequest: known_error,
-        HTTPException: http_error,
-        Exception: unexpected_error(debug),
+        UnsupportedBody: known_error,
+        DatabaseUnavailable: known_error,
+        HTTPException: http_error(debug),
+        Exception: unexpected_error(debug, deadline_seconds),
     }

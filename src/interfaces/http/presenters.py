@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from application.use_cases.run_processing_step import StepKind, StepOutcome
 from application.use_cases.start_monthly_rewards import StartKind, StartOutcome
 from domain.job import JobHealth, JobResults, MonthlyRewardJob, Progress
 
 
-def envelope(
-    message: str, data: dict[str, Any] | None = None, success: bool = True
-) -> dict[str, Any]:
+class Envelope(TypedDict):
+    """Every answer (SPEC §7): whether it worked, a sentence a person can act on, the data."""
+
+    success: bool
+    message: str
+    data: dict[str, Any]
+
+
+class Failure(TypedDict):
+    """Every 4xx/5xx answer, as the OpenAPI document declares it."""
+
+    success: Literal[False]
+    message: str
+    data: dict[str, Any]
+
+
+def envelope(message: str, data: dict[str, Any] | None = None, success: bool = True) -> Envelope:
     return {"success": success, "message": message, "data": data or {}}
 
 
@@ -124,7 +138,7 @@ def job_summary(job: MonthlyRewardJob) -> dict[str, Any]:
     }
 
 
-def start_answer(outcome: StartOutcome) -> dict[str, Any]:
+def start_answer(outcome: StartOutcome) -> Envelope:
     job = outcome.job
     period = job.period
     base = {"month": period.month, "year": period.year, "status": job.status.value, "jobId": job.id}
@@ -163,7 +177,7 @@ def start_answer(outcome: StartOutcome) -> dict[str, Any]:
     )
 
 
-def step_answer(outcome: StepOutcome, step_seconds: float) -> dict[str, Any]:
+def step_answer(outcome: StepOutcome, step_seconds: float) -> Envelope:
     """What the scheduler's step call learns: what this call did and how far the month is."""
     job = outcome.job
     if job is None:

@@ -6,11 +6,17 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from interfaces.http.presenters import envelope
+from interfaces.http.openapi import errors
+from interfaces.http.presenters import Envelope, envelope
 
 
-@get("/health", operation_id="health", summary="Liveness and database reachability")
-async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+@get(
+    "/health",
+    operation_id="health",
+    summary="Liveness and database reachability",
+    responses=errors(500, 503),
+)
+async def health(request: Request[Any, Any, Any]) -> Response[Envelope]:
     state = request.app.state
     try:
         await state.db.command("ping")

@@ -4,7 +4,6 @@ load balancers call them; neither says anything a client could misuse."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -12,8 +11,9 @@ from litestar.di import NamedDependency
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.gather_job_metrics import GatherJobMetrics, JobMetrics
 from infrastructure.metrics import CONTENT_TYPE, render
+from interfaces.http.openapi import errors
 from interfaces.http.ops_presenters import readiness_json
-from interfaces.http.presenters import envelope
+from interfaces.http.presenters import Envelope, envelope
 
 log = logging.getLogger("rewards.metrics")
 
@@ -21,6 +21,7 @@ log = logging.getLogger("rewards.metrics")
 @get(
     "/metrics",
     operation_id="metrics",
+    responses=errors(500, 503),
     summary="Prometheus metrics: jobs, payouts, attempts, the overdue flag, triggers, latency",
     media_type=CONTENT_TYPE,
 )
@@ -36,9 +37,10 @@ async def metrics(gather_job_metrics: NamedDependency[GatherJobMetrics]) -> Resp
 @get(
     "/ready",
     operation_id="ready",
+    responses=errors(500, 503),
     summary="Readiness: the database answers and every migration is applied (503 otherwise)",
 )
-async def ready(check_readiness: NamedDependency[CheckReadiness]) -> Response[dict[str, Any]]:
+async def ready(check_readiness: NamedDependency[CheckReadiness]) -> Response[Envelope]:
     readiness = await check_readiness.execute()
     message = "ready" if readiness.ready else f"not ready: {readiness.reason}"
     return Response(

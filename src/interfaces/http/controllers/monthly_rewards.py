@@ -1,4 +1,5 @@
-"""The three endpoints of SPEC §7 and the operator's retry."""
+"""The three endpoints of SPEC §7 and the operator's retry: each reads typed parameters (see
+schemas.py), calls one use case and presents its answer."""
 
 from __future__ import annotations
 
@@ -6,48 +7,68 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 
 from application.use_cases.get_job_status import GetJobStatus
-from application.use_cases.list_recent_jobs import DEFAULT_LIMIT, MAX_LIMIT, ListRecentJobs
+from application.use_cases.list_recent_jobs import DEFAULT_LIMIT, ListRecentJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
-from interfaces.http.auth import require_admin_key, require_api_key
-from interfaces.http.presenters import envelope, job_status, job_summary, start_answer
-from interfaces.http.schemas import optional_period, period_arguments, whole_number
+from domain.period import Period
+from interfaces.http.auth import key_level, require_key
+from interfaces.http.openapi import KEYED, PeriodBodyOperation, errors
+from interfaces.http.presenters import Envelope, envelope, job_status, job_summary, start_answer
+from interfaces.http.schemas import LimitQuery, check_query, query_fields
+from interfaces.http.signing import require_signature
+
+_PERIOD = query_fields("month", "year")
+_POST_BODY = (
+    'Optional JSON body {"month": 12, "year": 2024} (content-type: application/json), or the '
+    "same as query parameters; neither means the month that has just ended."
+)
 
 
 class MonthlyRewardsController(Controller):
     path = "/api/ranking/monthly-rewards"
     tags = ["monthly rewards"]  # noqa: RUF012 - Litestar's own class attribute
+    guards = [require_key]  # noqa: RUF012
+    security = KEYED
 
     @post(
         "/",
         operation_id="startMonthlyRewards",
-        guards=[require_api_key],
+        guards=[require_signature],
+        operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Start the month's rewards (idempotent); answers at once",
+        description=_POST_BODY,
+        before_request=check_query,
+        opt={**key_level("scheduler"), **_PERIOD},
+        responses=errors(400, 401, 413, 415, 422, 429, 500, 503),
     )
     async def start(
         self,
-        request: Request[Any, Any, Any],
         start_monthly_rewards: NamedDependency[StartMonthlyRewards],
-    ) -> dict[str, Any]:
-        return start_answer(await start_monthly_rewards.execute(await period_arguments(request)))
+        requested_period: NamedDependency[Period | None],
+    ) -> Envelope:
+        return start_answer(await start_monthly_rewards.execute(requested_period))
 
     @post(
         "/retry",
         operation_id="retryMonthlyRewards",
-        guards=[require_admin_key],
+        guards=[require_signature],
+        operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Resume a failed month (admin key)",
+        description=_POST_BODY,
+        before_request=check_query,
+        opt={**key_level("admin"), **_PERIOD},
+        responses=errors(400, 401, 404, 409, 413, 415, 422, 429, 500, 503),
     )
     async def retry(
         self,
-        request: Request[Any, Any, Any],
         retry_monthly_rewards: NamedDependency[RetryMonthlyRewards],
-    ) -> dict[str, Any]:
-        outcome = await retry_monthly_rewards.execute(await period_arguments(request))
+        requested_period: NamedDependency[Period | None],
+    ) -> Envelope:
+        outcome = await retry_monthly_rewards.execute(requested_period)
         job = outcome.job
         return envelope(
             f"Retry of monthly rewards for {job.period} started; it resumes where it stopped",
@@ -63,17 +84,18 @@ class MonthlyRewardsController(Controller):
     @get(
         "/status",
         operation_id="getMonthlyRewardsStatus",
-        guards=[require_api_key],
         summary="The named month's job, or the most recent one",
+        before_request=check_query,
+        opt={**key_level("scheduler"), **_PERIOD},
+        responses=errors(400, 401, 404, 429, 500, 503),
     )
     async def status(
         self,
         request: Request[Any, Any, Any],
         get_job_status: NamedDependency[GetJobStatus],
-        month: FromQuery[str | None] = None,
-        year: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
-        job = await get_job_status.execute(optional_period(month, year))
+        requested_period: NamedDependency[Period | None],
+    ) -> Envelope:
+        job = await get_job_status.execute(requested_period)
         return envelope(
             "Job status retrieved successfully",
             job_status(job, get_job_status.health(job), request.app.state.settings.debug),
@@ -82,15 +104,15 @@ class MonthlyRewardsController(Controller):
     @get(
         "/jobs",
         operation_id="listMonthlyRewardsJobs",
-        guards=[require_api_key],
         summary="Recent jobs, newest month first",
+        before_request=check_query,
+        opt={**key_level("scheduler"), **query_fields("limit")},
+        responses=errors(400, 401, 429, 500, 503),
     )
     async def jobs(
-        self, list_recent_jobs: NamedDependency[ListRecentJobs], limit: FromQuery[str | None] = None
-    ) -> dict[str, Any]:
-        jobs = await list_recent_jobs.execute(
-            DEFAULT_LIMIT if limit is None else whole_number("limit", limit, 1, MAX_LIMIT)
-        )
+        self, list_recent_jobs: NamedDependency[ListRecentJobs], limit: LimitQuery = DEFAULT_LIMIT
+    ) -> Envelope:
+        jobs = await list_recent_jobs.execute(limit)
         return envelope(
             "Recent jobs retrieved successfully",
             {"jobs": [job_summary(j) for j in jobs], "total": len(jobs)},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from litestar import Controller, post
 from litestar.di import NamedDependency
@@ -12,10 +11,12 @@ from litestar.params import JSONBody
 from application.use_cases.preview_monthly_rewards import PreviewMonthlyRewards
 from domain.errors import InvalidPeriod
 from domain.policy import RewardPolicy
-from interfaces.http.auth import require_admin_key
+from interfaces.http.auth import key_level, require_key
+from interfaces.http.openapi import KEYED, errors
 from interfaces.http.ops_params import Month, Year, optional_month
 from interfaces.http.ops_presenters import preview_json, preview_message
-from interfaces.http.presenters import envelope
+from interfaces.http.presenters import Envelope, envelope
+from interfaces.http.schemas import check_query, query_names
 
 
 @dataclass
@@ -35,11 +36,15 @@ def _agree(name: str, query: int | None, body: int | None) -> int | None:
 class PreviewController(Controller):
     path = "/api/ranking/monthly-rewards"
     tags = ["monthly rewards"]  # noqa: RUF012 - Litestar's own class attribute
+    security = KEYED
 
     @post(
         "/preview",
         operation_id="previewMonthlyRewards",
-        guards=[require_admin_key],
+        before_request=check_query,
+        responses=errors(400, 401, 404, 413, 415, 422, 429, 500, 503),
+        guards=[require_key],
+        opt={**key_level("admin"), **query_names("month", "year")},
         status_code=200,
         summary="Dry run (admin key): the ranking and payout a run would make now; writes nothing",
     )
@@ -50,7 +55,7 @@ class PreviewController(Controller):
         data: JSONBody[PeriodBody | None] = None,
         month: Month = None,
         year: Year = None,
-    ) -> dict[str, Any]:
+    ) -> Envelope:
         body = data or PeriodBody()
         period = optional_month(_agree("month", month, body.month), _agree("year", year, body.year))
         outcome = await preview_monthly_rewards.execute(period)

@@ -3,7 +3,7 @@ a month's frozen ranking, and the missed-run alarm."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
@@ -14,7 +14,8 @@ from application.use_cases.get_ranking_snapshot import GetRankingSnapshot
 from application.use_cases.get_user_rewards import GetUserRewards
 from application.use_cases.list_rewards import ListRewards
 from domain.policy import RewardPolicy
-from interfaces.http.auth import require_api_key
+from interfaces.http.auth import key_level, require_key
+from interfaces.http.openapi import KEYED, errors
 from interfaces.http.ops_params import (
     Month,
     PageNumber,
@@ -29,7 +30,8 @@ from interfaces.http.ops_presenters import (
     schedule_message,
     snapshot_page_json,
 )
-from interfaces.http.presenters import envelope
+from interfaces.http.presenters import Envelope, envelope
+from interfaces.http.schemas import check_query, query_names
 
 Text = Annotated[str | None, QueryParameter(max_length=64)]
 
@@ -37,11 +39,16 @@ Text = Annotated[str | None, QueryParameter(max_length=64)]
 class ReadApiController(Controller):
     path = "/api/ranking/monthly-rewards"
     tags = ["operator reads"]  # noqa: RUF012 - Litestar's own class attribute
-    guards = [require_api_key]  # noqa: RUF012 - Litestar's own class attribute
+    guards = [require_key]  # noqa: RUF012 - Litestar's own class attribute
+    opt = key_level("scheduler")
+    security = KEYED
 
     @get(
         "/rewards",
         operation_id="listMonthlyRewards",
+        before_request=check_query,
+        opt=query_names("month", "year", "category", "tier", "userId", "page", "pageSize"),
+        responses=errors(400, 401, 404, 429, 500, 503),
         summary="The rewards recorded for a month, by category and rank; filter and page",
     )
     async def rewards(
@@ -54,7 +61,7 @@ class ReadApiController(Controller):
         user_id: Annotated[str | None, QueryParameter(name="userId", max_length=64)] = None,
         page: PageNumber = 1,
         page_size: PageSize = 50,
-    ) -> dict[str, Any]:
+    ) -> Envelope:
         found = await list_rewards.execute(
             required_month(month, year),
             page_request(page, page_size),
@@ -67,6 +74,9 @@ class ReadApiController(Controller):
     @get(
         "/users/{user_id:str}/rewards",
         operation_id="getUserMonthlyRewards",
+        before_request=check_query,
+        opt=query_names("page", "pageSize"),
+        responses=errors(400, 401, 404, 429, 500, 503),
         summary="One user's reward history, newest month first",
     )
     async def user_rewards(
@@ -75,7 +85,7 @@ class ReadApiController(Controller):
         get_user_rewards: NamedDependency[GetUserRewards],
         page: PageNumber = 1,
         page_size: PageSize = 50,
-    ) -> dict[str, Any]:
+    ) -> Envelope:
         found = await get_user_rewards.execute(user_id, page_request(page, page_size))
         return envelope(
             "User's rewards retrieved successfully",
@@ -85,6 +95,9 @@ class ReadApiController(Controller):
     @get(
         "/snapshot",
         operation_id="getRankingSnapshot",
+        before_request=check_query,
+        opt=query_names("month", "year", "category", "page", "pageSize"),
+        responses=errors(400, 401, 404, 429, 500, 503),
         summary="A month's frozen ranking of one category, in rank order, paged",
     )
     async def snapshot(
@@ -96,7 +109,7 @@ class ReadApiController(Controller):
         year: Year = None,
         page: PageNumber = 1,
         page_size: PageSize = 50,
-    ) -> dict[str, Any]:
+    ) -> Envelope:
         found = await get_ranking_snapshot.execute(
             required_month(month, year), category, page_request(page, page_size)
         )
@@ -105,8 +118,11 @@ class ReadApiController(Controller):
     @get(
         "/schedule",
         operation_id="getMonthlyRewardsSchedule",
+        before_request=check_query,
+        opt=query_names(),
+        responses=errors(400, 401, 404, 429, 500, 503),
         summary="The missed-run alarm: is the month that has just ended overdue?",
     )
-    async def schedule(self, check_schedule: NamedDependency[CheckSchedule]) -> dict[str, Any]:
+    async def schedule(self, check_schedule: NamedDependency[CheckSchedule]) -> Envelope:
         status = await check_schedule.execute()
         return envelope(schedule_message(status), schedule_json(status))

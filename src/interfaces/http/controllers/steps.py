@@ -1,5 +1,8 @@
 """The step endpoint of the serverless mode: the scheduler calls it every minute, and each call
-does one bounded step of the month's work inside the request."""
+does one bounded step of the month's work inside the request.
+
+It is the worker in that mode, so it keeps the worker's patience: no request deadline
+(deadline.py) cuts its database work short; REWARDS_STEP_SECONDS bounds the step instead."""
 
 from __future__ import annotations
 
@@ -10,21 +13,31 @@ from litestar.di import NamedDependency
 
 from application.use_cases.run_processing_step import RunProcessingStep
 from domain.errors import StepsNotEnabled
-from interfaces.http.auth import require_api_key
-from interfaces.http.presenters import step_answer
+from interfaces.http.auth import key_level, require_key
+from interfaces.http.deadline import OWN_DEADLINE
+from interfaces.http.openapi import KEYED, errors
+from interfaces.http.presenters import Envelope, step_answer
+from interfaces.http.schemas import InvalidRequest, check_query, query_fields
+from interfaces.http.signing import require_signature
 
 
 @post(
     "/api/ranking/monthly-rewards/process",
     operation_id="processMonthlyRewardsStep",
-    guards=[require_api_key],
+    guards=[require_key, require_signature],
+    before_request=check_query,
     status_code=200,
     summary="Do one bounded step of the month's work (REWARDS_EXECUTION=steps)",
     tags=["monthly rewards"],
+    security=KEYED,
+    opt={**key_level("scheduler"), **query_fields(), OWN_DEADLINE: True},
+    responses=errors(400, 401, 409, 413, 429, 500, 503),
 )
 async def process_step(
     request: Request[Any, Any, Any], run_processing_step: NamedDependency[RunProcessingStep]
-) -> dict[str, Any]:
+) -> Envelope:
+    if (await request.body()).strip():
+        raise InvalidRequest("this endpoint takes no body: the step works on the oldest open month")
     settings = request.app.state.settings
     if not settings.runs_in_steps:
         raise StepsNotEnabled(
