@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from motor.motor_asyncio import AsyncIOMotorDatabase
 
-from benchmarks.ours import REPO_ROOT, worker_env
+from benchmarks.ours import JOBS, REPO_ROOT, worker_env
 from domain.period import Period
 from interfaces.http.auth import HEADER
 
@@ -256,4 +257,60 @@ async def measure_latency(
                 "trigger_post": await _hammer(server, trigger, 1, alone),
                 "status_get": await _hammer(server, status, 1, alone),
             },
+        }
+
+
+RUNNING_TIMEOUT_S = 600.0
+
+
+async def _crediting(db: AsyncIOMotorDatabase[dict[str, Any]], period: Period) -> dict[str, Any]:
+    """The job of the month as stored: status, phase and users paid so far."""
+    job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
+    progress = job.get("progress") or {}
+    paid = sum(c.get("processed", 0) for c in (progress.get("categories") or {}).values())
+    return {"status": job.get("status"), "phase": progress.get("phase"), "users_paid": paid}
+
+
+async def measure_latency_while_running(
+    db: AsyncIOMotorDatabase[dict[str, Any]],
+    url: str,
+    period: Period,
+    clients: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The same load while `rewards serve` itself pays the month (the scheduler's trigger starts
+    it in that process): one POST starts it, the clients start once it is crediting, and the
+    job's progress before and after each window shows it kept running throughout."""
+    with serving(url, db.name) as server:
+        await _wait_healthy(server)
+        body = {"month": period.month, "year": period.year}
+        trigger = {"method": "POST", "url": BASE_PATH, "json": body}
+        status = {"method": "GET", "url": f"{BASE_PATH}/status", "params": body}
+        address = urllib.parse.urlsplit(server.base_url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
+        starter = await _Connection.open(host, port)
+        try:
+            started = await starter.exchange(_raw_request(host, port, trigger))
+        finally:
+            await starter.close()
+        deadline = time.monotonic() + RUNNING_TIMEOUT_S
+        state = await _crediting(db, period)
+        while state["phase"] != "crediting" or state["users_paid"] == 0:
+            if time.monotonic() > deadline or state["status"] not in (None, "processing"):
+                raise RuntimeError(f"the month never got to crediting: {state}")
+            await asyncio.sleep(0.5)
+            state = await _crediting(db, period)
+        windows: dict[str, Any] = {"start_answer": started}
+        for name, request in (("trigger_post", trigger), ("status_get", status)):
+            before = await _crediting(db, period)
+            measured = await _hammer(server, request, clients, seconds)
+            after = await _crediting(db, period)
+            measured["month_running_throughout"] = after["status"] == "processing"
+            measured["users_paid_during"] = after["users_paid"] - before["users_paid"]
+            windows[name] = measured
+        return {
+            "server": "`rewards serve`: uvicorn, one process, paying the month in the same process",
+            "clients": clients,
+            "seconds": seconds,
+            **windows,
         }

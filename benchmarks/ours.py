@@ -15,6 +15,7 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
+from benchmarks.cpu import CpuReader, spent
 from benchmarks.population import Population, insert_all, wallet_totals
 from domain.period import Period
 
@@ -70,13 +71,22 @@ def run_worker(url: str, db_name: str, period: Period) -> WorkerRun:
 
 
 async def run_ours(
-    db: AsyncIOMotorDatabase[dict[str, Any]], url: str, population: Population, period: Period
+    db: AsyncIOMotorDatabase[dict[str, Any]],
+    url: str,
+    population: Population,
+    period: Period,
+    server_cpu: CpuReader | None = None,
 ) -> dict[str, Any]:
-    """Seeds, measures one run and checks from the wallets that it paid what the job says."""
+    """Seeds, measures one run and checks from the wallets that it paid what the job says;
+    `server_cpu` reads the server's CPU seconds, around the worker's run alone."""
     users = db["users"]
     await insert_all(users, population.generate())
     before = await wallet_totals(users)
+    cpu_before = server_cpu() if server_cpu is not None else {}
     worker = await asyncio.to_thread(run_worker, url, db.name, period)
+    cpu = {"client": worker.cpu_seconds}
+    if server_cpu is not None:
+        cpu.update(spent(cpu_before, server_cpu()))
     job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
     after = await wallet_totals(users)
     results = job.get("results") or {}
@@ -101,6 +111,7 @@ async def run_ours(
         "seconds_per_1k_users": worker.wall_seconds * 1000 / population.users,
         "peak_rss_mb": worker.peak_rss_mb,
         "worker_cpu_seconds": worker.cpu_seconds,
+        "cpu_seconds": cpu,
         "exit_code": worker.exit_code,
         "job_status": status,
         "rewards_awarded": results.get("totalRewardsAwarded"),

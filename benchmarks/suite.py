@@ -3,6 +3,7 @@ ratios compare measurements taken side by side."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import time
@@ -12,11 +13,13 @@ from typing import Any, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 
+from benchmarks.cpu import CpuReader, own_cpu_seconds, spent
 from benchmarks.floor import run_floor
-from benchmarks.latency import measure_latency
+from benchmarks.latency import measure_latency, measure_latency_while_running
 from benchmarks.naive import run_naive
 from benchmarks.ours import run_ours
 from benchmarks.population import Population, insert_all
+from benchmarks.report import rounded
 from domain.period import Period
 
 T = TypeVar("T")
@@ -34,32 +37,45 @@ class Options:
     seed: int
     keep: bool
     batch_size: int
-    update_chunk: int
+    # Commands in flight of each floor run, and the update chunk each may use (on FerretDB the
+    # chunk shrinks as the concurrency grows, so the statements in flight fit its pool).
+    floor_chunks: dict[int, int]
     floor_up_to: int | None = None  # no floor case above this many users (None: every size)
+    running_latency_users: int = 0  # 0: no latency case while a month is running
 
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def load() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages (2 cores: 2.0 is fully busy)."""
+    return [round(v, 2) for v in os.getloadavg()]
+
+
 class Suite:
-    def __init__(self, url: str, options: Options) -> None:
+    def __init__(self, url: str, options: Options, server_cpu: CpuReader | None = None) -> None:
         self._url = url
         self._options = options
+        self._server_cpu = server_cpu
         self._client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(url, tz_aware=True)
         self._prefix = f"bench_{secrets.token_hex(3)}"
 
     async def _case(self, kind: str, users: int, work: Callable[[Database], Awaitable[T]]) -> T:
         """One case on a fresh database, dropped afterwards unless --keep."""
         db = self._client[f"{self._prefix}_{kind}_{users}"]
-        log(f"{kind} at {users} users (database {db.name})")
+        log(f"{kind} at {users} users (database {db.name}), load {load()}")
         started = time.perf_counter()
         try:
-            return await work(db)
+            result = await work(db)
+            if isinstance(result, dict) and "cpu_seconds" in result:
+                log(f"{kind} at {users} users: CPU seconds {rounded(result['cpu_seconds'])}")
+            return result
         finally:
             if not self._options.keep:
                 await self._client.drop_database(db.name)
-            log(f"{kind} at {users} users done in {time.perf_counter() - started:.1f}s")
+            elapsed = time.perf_counter() - started
+            log(f"{kind} at {users} users done in {elapsed:.1f}s, load {load()}")
 
     async def ours(
         self, users: int, with_latency: bool
@@ -68,7 +84,9 @@ class Suite:
         population = Population(users, options.seed)
 
         async def work(db: Database) -> tuple[dict[str, Any], dict[str, Any] | None]:
-            result = await run_ours(db, self._url, population, options.period)
+            before = load()
+            result = await run_ours(db, self._url, population, options.period, self._server_cpu)
+            result["load_before_after"] = [before, load()]
             log(f"ours: {result['wall_seconds']:.1f}s, verified={result['verified']}")
             latency = None
             if with_latency:
@@ -82,33 +100,73 @@ class Suite:
         return await self._case("ours", users, work)
 
     async def floor(self, users: int, ours_row: dict[str, Any]) -> dict[str, Any]:
+        """The floor at each concurrency (the curve), each on its own fresh database; the best
+        of them is the floor."""
+        options = self._options
+        curve = []
+        for concurrency, chunk in sorted(options.floor_chunks.items()):
+
+            async def work(db: Database, n: int = concurrency, c: int = chunk) -> dict[str, Any]:
+                population = Population(users, options.seed)
+                return await run_floor(
+                    db, population, options.period, options.batch_size, c, n, self._cpu_meter()
+                )
+
+            run = await self._case(f"floor{concurrency}", users, work)
+            run["load_after"] = load()
+            log(f"floor with {concurrency} in flight (chunk {chunk}): {run['seconds']:.1f}s")
+            curve.append(run)
+        best = min(curve, key=lambda run: float(run["seconds"]))
+        result = {
+            "users": users,
+            "seconds": best["seconds"],
+            "best_concurrency": best["concurrency"],
+            "curve": curve,
+            "ours_over_floor": ours_row["wall_seconds"] / best["seconds"],
+            "ours_job_duration_over_floor": (ours_row["job_duration_seconds"] or 0)
+            / best["seconds"],
+            "sequential_over_best": curve[0]["seconds"] / best["seconds"],
+        }
+        ours_cpu, floor_cpu = ours_row.get("cpu_seconds", {}), best.get("cpu_seconds", {})
+        if len(ours_cpu) > 1 and len(floor_cpu) > 1:  # the server's CPU was read
+            result["ours_over_floor_cpu"] = sum(ours_cpu.values()) / sum(floor_cpu.values())
+        log(f"floor: {best['seconds']:.1f}s, ours/floor {result['ours_over_floor']:.2f}")
+        return result
+
+    def _cpu(self) -> dict[str, float]:
+        return self._server_cpu() if self._server_cpu is not None else {}
+
+    def _cpu_since(self, before: dict[str, float]) -> dict[str, float]:
+        return spent(before, self._cpu()) if before else {}
+
+    def _cpu_meter(self) -> Callable[[], dict[str, float]]:
+        """This process's CPU and the server's, so far: the floor reads it around its writes."""
+        return lambda: {"client": own_cpu_seconds(), **self._cpu()}
+
+    async def latency_while_running(self, users: int) -> dict[str, Any]:
         options = self._options
 
         async def work(db: Database) -> dict[str, Any]:
-            return await run_floor(
-                db,
-                Population(users, options.seed),
-                options.period,
-                options.batch_size,
-                options.update_chunk,
+            await insert_all(db["users"], Population(users, options.seed).generate())
+            log(f"latency while a month of {users} users runs: {options.clients} clients")
+            result = await measure_latency_while_running(
+                db, self._url, options.period, options.clients, options.latency_seconds
             )
+            result["database_users"] = users
+            return result
 
-        result = await self._case("floor", users, work)
-        result["ours_over_floor"] = ours_row["wall_seconds"] / result["seconds"]
-        duration = ours_row["job_duration_seconds"]
-        result["ours_job_duration_over_floor"] = duration and duration / result["seconds"]
-        result["ours_over_floor_without_repairs"] = ours_row["wall_seconds"] / (
-            result["seconds"] - result["repair_seconds"]
-        )
-        log(f"floor: {result['seconds']:.1f}s, ours/floor {result['ours_over_floor']:.2f}")
-        return result
+        return await self._case("running", users, work)
 
     async def naive(self, users: int) -> dict[str, Any]:
         population = Population(users, self._options.seed)
 
         async def work(db: Database) -> dict[str, Any]:
             await insert_all(db["users"], population.generate())
-            return await run_naive(db, users, self._options.period)
+            before, cpu, own = load(), self._cpu(), own_cpu_seconds()
+            result = await run_naive(db, users, self._options.period)
+            result["load_before_after"] = [before, load()]
+            result["cpu_seconds"] = {"client": own_cpu_seconds() - own, **self._cpu_since(cpu)}
+            return result
 
         result = await self._case("naive", users, work)
         log(f"naive: {result['seconds']:.1f}s, verified={result['verified']}")
@@ -118,7 +176,13 @@ class Suite:
         """Runs every case; `checkpoint` gets the results so far after each one, so a run that
         is interrupted still leaves its figures."""
         options = self._options
-        results: Results = {"end_to_end": [], "floor": [], "naive": None, "latency": None}
+        results: Results = {
+            "end_to_end": [],
+            "floor": [],
+            "naive": None,
+            "latency": None,
+            "latency_while_running": None,
+        }
         for index, users in enumerate(options.sizes):
             ours, latency = await self.ours(users, index == 0 and options.latency_seconds > 0)
             results["end_to_end"].append(ours)
@@ -130,6 +194,11 @@ class Suite:
         if options.naive_size:
             results["naive"] = await self._against_naive(
                 options.naive_size, results["end_to_end"], results["floor"]
+            )
+            checkpoint(results)
+        if options.running_latency_users and options.latency_seconds > 0:
+            results["latency_while_running"] = await self.latency_while_running(
+                options.running_latency_users
             )
         self._client.close()
         return results

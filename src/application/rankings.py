@@ -9,7 +9,7 @@ from application.ports.clock import Clock
 from application.ports.participant_source import ParticipantSource
 from application.ports.snapshot_repository import SnapshotRepository
 from domain.period import Period
-from domain.ranking import Category, RankedEntry, rank_participants
+from domain.ranking import Category, RankedEntry, RankingBuilder
 from domain.snapshot import RankingSnapshot
 
 Fence = Callable[[], Awaitable[None]]
@@ -39,7 +39,11 @@ class Rankings:
     ) -> tuple[RankingSnapshot, Sequence[RankedEntry]]:
         """Ranks the category now and stores the ranking for good; a build a crash left half
         done is started over. The entries are handed back so they are not read again."""
-        ranked = rank_participants(category, [p async for p in self._participants.stream(category)])
+        # Ranked as they stream in, into a compact ranking: no list of a million participants.
+        builder = RankingBuilder(category)
+        async for participant in self._participants.stream(category):
+            builder.add(participant)
+        ranked = builder.ranked()
         await fence()
         snapshot = await self._snapshots.start_building(period, category.name, self._clock.now())
         for start in range(0, len(ranked), self._batch_size):

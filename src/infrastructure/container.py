@@ -36,6 +36,7 @@ from infrastructure.cached_jobs import CompletedJobCache
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
 from infrastructure.mongo.attempt_claims import MongoAttemptClaims
+from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
 from infrastructure.mongo.client import database, open_client, prepare_database
 from infrastructure.mongo.database_probe import MongoDatabaseProbe
 from infrastructure.mongo.documents import RewardDocument
@@ -44,8 +45,9 @@ from infrastructure.mongo.job_repository import MongoJobRepository
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.reward_queries import MongoRewardQueries
 from infrastructure.mongo.reward_repository import MongoRewardRepository
+from infrastructure.mongo.server_profile import ServerLimits
 from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
-from infrastructure.mongo.wallet import MongoWallet
+from infrastructure.mongo.wallet import MongoWallet, WalletShapes
 from infrastructure.mongo.wallet_audit import MongoWalletAudit
 from infrastructure.runner import AsyncioTaskRunner
 from infrastructure.settings import Settings
@@ -84,10 +86,20 @@ class Container(containers.DeclarativeContainer):
     )
     claims = providers.Singleton(MongoAttemptClaims, db=db)
     snapshots = providers.Singleton(MongoSnapshotRepository, db=db, policy=settings.provided.policy)
-    update_chunk = providers.Callable(lambda s: s.update_chunk, settings)
+    # The server's kind and the write limits that fit it, asked once (server_profile.py).
+    write_limits = providers.Singleton(
+        ServerLimits,
+        client=client,
+        settings=providers.Callable(lambda s: s.write_limits, settings),
+        embedded=settings.provided.embedded,
+    )
+    update_chunk = providers.Callable(lambda s: s.update_chunk or DEFAULT_UPDATE_CHUNK, settings)
     rewards = providers.Singleton(MongoRewardRepository, db=db, update_chunk=update_chunk)
-    participants = providers.Singleton(MongoParticipantSource, users=users)
-    wallet = providers.Singleton(MongoWallet, users=users, update_chunk=update_chunk)
+    wallet_shapes = providers.Singleton(WalletShapes)
+    participants = providers.Singleton(MongoParticipantSource, users=users, shapes=wallet_shapes)
+    wallet = providers.Singleton(
+        MongoWallet, users=users, limits=write_limits, shapes=wallet_shapes
+    )
 
     time_zone = providers.Callable(lambda s: s.time_zone, settings)
     policy = providers.Callable(lambda s: s.policy, settings)
@@ -208,6 +220,7 @@ async def _awaited(result: Awaitable[None] | None) -> None:
 async def start_container(container: Container) -> None:
     """Migrates and initialises the database: the one async step of start-up."""
     await _awaited(container.init_resources())
+    await container.write_limits().get()  # logs the server and the write limits in use
 
 
 async def stop_container(container: Container) -> None:

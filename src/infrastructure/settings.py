@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
 from domain.schedule import RunDeadline
-from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
+from infrastructure.mongo.server_profile import FERRETDB_STOCK_POOL, LimitSettings
 from infrastructure.policy_file import read_policy_file
 
 DEFAULT_DB = "rewards"
@@ -32,7 +32,9 @@ class Settings:
     admin_api_keys: tuple[str, ...] = ()
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     batch_size: int = 1000
-    update_chunk: int = DEFAULT_UPDATE_CHUNK
+    update_chunk: int | None = None  # None: chosen for the server (server_profile.py)
+    write_concurrency: int | None = None  # update commands in flight; None: for the server
+    ferretdb_pool: int = FERRETDB_STOCK_POOL  # the pool_max_conns of the FerretDB behind the URL
     policy: RewardPolicy = field(default_factory=RewardPolicy.default)
     debug: bool = False
     shutdown_grace_seconds: float = 10.0
@@ -65,6 +67,16 @@ class Settings:
         return self.sweep_seconds if self.sweep_seconds is not None else self.lease_seconds / 2
 
     @property
+    def write_limits(self) -> LimitSettings:
+        """What was set about the shape of writes; the server fills in the rest."""
+        return LimitSettings(
+            batch_size=self.batch_size,
+            update_chunk=self.update_chunk,
+            concurrency=self.write_concurrency,
+            ferretdb_pool=self.ferretdb_pool,
+        )
+
+    @property
     def embedded(self) -> bool:
         """No URL: the in-memory mongomock database, for demos and first runs only."""
         return self.mongodb_url is None
@@ -81,8 +93,11 @@ class Settings:
             admin_api_keys=_keys(env.get("REWARDS_ADMIN_API_KEYS", "")),
             time_zone=_zone(env.get("REWARDS_TIME_ZONE") or "UTC"),
             batch_size=_positive_int("REWARDS_BATCH_SIZE", env.get("REWARDS_BATCH_SIZE", "1000")),
-            update_chunk=_positive_int(
-                "REWARDS_UPDATE_CHUNK", env.get("REWARDS_UPDATE_CHUNK", str(DEFAULT_UPDATE_CHUNK))
+            update_chunk=_optional_positive_int(env, "REWARDS_UPDATE_CHUNK"),
+            write_concurrency=_optional_positive_int(env, "REWARDS_WRITE_CONCURRENCY"),
+            ferretdb_pool=_positive_int(
+                "REWARDS_FERRETDB_POOL",
+                env.get("REWARDS_FERRETDB_POOL") or str(FERRETDB_STOCK_POOL),
             ),
             policy=_policy(env.get("REWARDS_POLICY_FILE")),
             debug=_flag(env.get("REWARDS_DEBUG", "")),
@@ -203,6 +218,11 @@ def _positive_int(variable: str, raw: str) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise SettingsError(f"{variable} must be a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _optional_positive_int(env: Mapping[str, str], variable: str) -> int | None:
+    raw = env.get(variable, "").strip()
+    return _positive_int(variable, raw) if raw else None
 
 
 def _policy(path: str | None) -> RewardPolicy:

@@ -21,7 +21,6 @@ from domain.period import Period
 from domain.reward import Reward
 from domain.schedule import RunDeadline
 from infrastructure.container import Container
-from infrastructure.mongo.wallet import MongoWallet
 from interfaces.http.app import create_app
 
 T = TypeVar("T")
@@ -57,9 +56,7 @@ class AdminServer:
             run_deadline=RunDeadline(day=1, hour=0),
         )
         self.container: Container = container_for(settings)
-        self.wallet = ScriptedWallet(
-            MongoWallet(users=self.container.users(), update_chunk=settings.update_chunk)
-        )
+        self.wallet = ScriptedWallet(self.container.wallet())
         self.container.wallet.override(providers.Object(self.wallet))
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"

@@ -106,7 +106,8 @@ def test_history_a_moving_progress_bar_and_the_chart(
     assert f"Overdue. {RUNNING} has no job" in page.inner_text("#alarm")
     _shot(page, screenshots, "laptop-overdue")
 
-    server.wallet.delay[RUNNING] = 0.25  # 80 batches of 5 students: about 20 s
+    # 80 batches of 5 students, two in flight at a time (the worker overlaps them): about 20 s
+    server.wallet.delay[RUNNING] = 0.5
     server.trigger(RUNNING)
     expect(page.locator("#alarm")).to_have_class("alarm ok", timeout=20_000)  # the next refresh
     expect(page.locator("#job-status")).to_have_text("processing")

@@ -165,6 +165,9 @@ async def test_health_and_openapi_are_served(client: AsyncTestClient, path: str)
 async def test_health_reports_the_database(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
     body = (await client.get("/health")).json()
     assert body["data"]["database"] == "up" and body["data"]["embedded"] is True
+    # The embedded mongomock gets the cautious limits: one update command at a time.
+    assert body["data"]["server"] == "the embedded mongomock (in memory)"
+    assert body["data"]["writeLimits"]["concurrency"] == 1
 
 
 async def test_an_unknown_route_answers_with_the_envelope(client: AsyncTestClient) -> None:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.crediting import CreditStep
+from application.crediting import BatchOutcome, CreditStep
 from application.job_log import JobLog, job_log
 from application.lease import LeaseKeeper
 from application.ports.attempt_claims import AttemptClaims
@@ -51,6 +51,27 @@ class _StepTime:
     def paid(self, took: timedelta) -> None:
         self.batches += 1
         self.last_batch = took
+
+
+@dataclass
+class _Paying:
+    """A batch whose pay() is in flight: its outcome, last rank and start."""
+
+    outcome: asyncio.Future[BatchOutcome]
+    last_rank: int
+    began: datetime
+
+
+async def _drain(task: asyncio.Future[BatchOutcome]) -> None:
+    """Waits for a batch still in flight when another failed, so none of its writes is left
+    running behind the error (its own outcome no longer matters); cancelled with us."""
+    try:
+        await asyncio.wait([task])
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.cancelled():
+        task.exception()  # retrieved: the first error is the one that propagates
 
 
 class ProcessMonthlyRewards:
@@ -139,14 +160,51 @@ class ProcessMonthlyRewards:
         if paid_up_to >= snapshot.total_participants:
             return  # nobody to pay, or a previous attempt paid them all
         await self._save_progress(job, keeper)
-        async for entries in self._rankings.batches(snapshot, paid_up_to, fresh):
-            began = self._clock.now()
-            step.check(began)
-            rewards = self._rewards(job, category, snapshot, entries)
-            outcome = await self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
-            job.record_batch(category.name, outcome.awarded, outcome.failed, entries[-1].rank)
-            await self._save_progress(job, keeper)
-            step.paid(self._clock.now() - began)
+        # Two batches overlap (in a background run): the next is built (or read from the frozen
+        # ranking) and its credit starts while the current one's records are written and
+        # checkpointed. Batches are counted and checkpointed in order, each only once pay()
+        # returned, i.e. once every write of it was acknowledged; the wallet bounds both
+        # batches' commands in flight together.
+        pending: _Paying | None = None
+        try:
+            async for entries in self._rankings.batches(snapshot, paid_up_to, fresh):
+                if step.until is not None and pending is not None:
+                    # A step's time is judged on checkpointed batches: steps do not overlap.
+                    last, pending = pending, None
+                    await self._settle(job, category, keeper, step, last)
+                began = self._clock.now()
+                step.check(began)
+                rewards = self._rewards(job, category, snapshot, entries)
+                paying = _Paying(
+                    asyncio.ensure_future(
+                        self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
+                    ),
+                    entries[-1].rank,
+                    began,
+                )
+                previous, pending = pending, paying
+                if previous is not None:
+                    await self._settle(job, category, keeper, step, previous)
+            if pending is not None:
+                last, pending = pending, None
+                await self._settle(job, category, keeper, step, last)
+        finally:
+            if pending is not None:
+                await _drain(pending.outcome)
+
+    async def _settle(
+        self,
+        job: MonthlyRewardJob,
+        category: Category,
+        keeper: LeaseKeeper,
+        step: _StepTime,
+        paying: _Paying,
+    ) -> None:
+        """Counts a paid batch and checkpoints it: progress moves to its last rank."""
+        outcome = await paying.outcome
+        job.record_batch(category.name, outcome.awarded, outcome.failed, paying.last_rank)
+        await self._save_progress(job, keeper)
+        step.paid(self._clock.now() - paying.began)
 
     def _rewards(
         self,

@@ -1,43 +1,139 @@
-"""Update bulks sent in chunks, and reads by many `_id`s.
+"""Bulk writes in chunks, several chunks in flight, and reads by many `_id`s.
 
-FerretDB 1.24 keeps every statement's cursor of an `update` command open until the command ends;
-at 100 statements its SQLite pool runs dry and the command never answers (measured here: 99 ok,
-100 hangs). MongoDB has no such limit, so the chunk size is a setting (REWARDS_UPDATE_CHUNK).
+FerretDB 1.24 keeps every matched statement's cursor of an `update` command open until the command
+ends, each on a pooled backend connection; when the statements in flight outnumber the pool, no
+command can finish and none ever answers (measured here: SQLite's pool of 100 answers a bulk of 99
+and hangs on 100; PostgreSQL's stock pool of 50 likewise at 50). So the statements per command
+(`chunk`) and the commands in flight (`concurrency`) come from the server's profile
+(infrastructure/mongo/server_profile.py): chunk x concurrency stays under FerretDB's pool. MongoDB
+has no such limit.
+
+Every helper here returns only when each write it started has been answered: a caller that
+checkpoints after it never records a write that was not acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorCollection
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 DEFAULT_UPDATE_CHUNK = 50
 # Concurrent single-document reads: well under PyMongo's default pool of 100 connections.
 _READ_CONCURRENCY = 32
 
+T = TypeVar("T")
+Item = TypeVar("Item")
+Collection = AsyncIOMotorCollection[dict[str, Any]]
+
+
+def chunked(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    """`items` in consecutive slices of `size` (the last may be shorter); the one splitting rule
+    of this module, so a caller can pair each chunk with the count a bulk returned for it."""
+    if size < 1:
+        raise ValueError("a chunk holds at least one item")
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+async def bounded(work: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """Runs the calls, at most `limit` at once, started in order; results in the same order.
+
+    After a failure no further call starts, and the first failure is raised only once every call
+    already started has finished: nothing is left in flight behind the caller's back.
+    """
+    if limit < 1:
+        raise ValueError("at least one call must be allowed in flight")
+    results: dict[int, T] = {}
+    failures: list[BaseException] = []
+    pending = iter(range(len(work)))
+
+    async def lane() -> None:
+        for index in pending:  # one shared iterator: each call is taken by exactly one lane
+            if failures:
+                return
+            try:
+                results[index] = await work[index]()
+            except Exception as exc:  # recorded; cancellation propagates
+                failures.append(exc)
+                return
+
+    await asyncio.gather(*(lane() for _ in range(min(limit, len(work)))))
+    if failures:
+        raise failures[0]
+    return [results[index] for index in range(len(work))]
+
 
 async def bulk_update(
-    collection: AsyncIOMotorCollection[dict[str, Any]],
+    collection: Collection,
     operations: Sequence[UpdateOne],
     *,
     ordered: bool,
     chunk: int = DEFAULT_UPDATE_CHUNK,
+    concurrency: int = 1,
+    gate: asyncio.Semaphore | None = None,
 ) -> list[int]:
-    """Applies the updates in order of chunks; returns how many documents matched in each."""
-    matched = []
-    for start in range(0, len(operations), chunk):
-        result = await collection.bulk_write(
-            list(operations[start : start + chunk]), ordered=ordered
+    """Applies the updates in `chunked(operations, chunk)` commands, up to `concurrency` in flight
+    (one at a time when `ordered`: order across chunks needs them in sequence); returns how many
+    documents matched in each chunk, in chunk order. Each command also holds `gate` while it is
+    in flight, so calls running side by side share one limit."""
+    parts = chunked(operations, chunk)
+
+    def send(part: Sequence[UpdateOne]) -> Callable[[], Awaitable[int]]:
+        async def call() -> int:
+            async with gate or contextlib.nullcontext():
+                result = await collection.bulk_write(list(part), ordered=ordered)
+            return int(result.matched_count)
+
+        return call
+
+    return await bounded([send(part) for part in parts], 1 if ordered else concurrency)
+
+
+async def insert_chunked(
+    collection: Collection,
+    documents: Sequence[dict[str, Any]],
+    *,
+    chunk: int | None = None,
+    concurrency: int = 1,
+) -> None:
+    """`insert_many(ordered=False)` in chunks of `chunk` documents (None: one command), up to
+    `concurrency` in flight. Write errors of every chunk are gathered into one BulkWriteError whose
+    `index`es count from the start of `documents`, as a single `insert_many` would report them;
+    any other error is raised as it is."""
+    size = chunk or max(1, len(documents))
+    starts = range(0, len(documents), size)
+    errors: list[dict[str, Any]] = []
+    inserted = 0
+
+    def send(start: int) -> Callable[[], Awaitable[None]]:
+        async def call() -> None:
+            nonlocal inserted
+            part = documents[start : start + size]
+            try:
+                await collection.insert_many(part, ordered=False)
+                inserted += len(part)
+            except BulkWriteError as exc:
+                found = exc.details.get("writeErrors", [])
+                errors.extend({**error, "index": error["index"] + start} for error in found)
+                inserted += int(exc.details.get("nInserted", len(part) - len(found)))
+
+        return call
+
+    await bounded([send(start) for start in starts], concurrency)
+    if errors:
+        errors.sort(key=lambda error: int(error["index"]))
+        raise BulkWriteError(
+            {"writeErrors": errors, "nInserted": inserted, "writeConcernErrors": []}
         )
-        matched.append(result.matched_count)
-    return matched
 
 
 async def find_by_ids(
-    collection: AsyncIOMotorCollection[dict[str, Any]],
+    collection: Collection,
     ids: Sequence[Any],
     projection: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:

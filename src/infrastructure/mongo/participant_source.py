@@ -1,4 +1,8 @@
-"""Streams a category's active users from the main application's `users` collection."""
+"""Streams a category's active users from the main application's `users` collection.
+
+When given the wallet's `WalletShapes`, it also reads each user's wallet fields and notes the
+wallets that need a repair before they can be credited, so the credit need not read them again.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +15,35 @@ from motor.motor_asyncio import AsyncIOMotorCollection
 from application.ports.participant_source import ParticipantSource
 from domain.ranking import Category, Participant
 from infrastructure.mongo.mappers import aware, user_id_from_db
+from infrastructure.mongo.wallet import SHAPE_PROJECTION, WalletShapes
 
 _CURSOR_BATCH = 5000
 
 
 class MongoParticipantSource(ParticipantSource):
-    def __init__(self, users: AsyncIOMotorCollection[dict[str, Any]]) -> None:
+    def __init__(
+        self, users: AsyncIOMotorCollection[dict[str, Any]], shapes: WalletShapes | None = None
+    ) -> None:
         self._users = users
+        self._shapes = shapes
 
     async def stream(self, category: Category) -> AsyncIterator[Participant]:
         # Raw motor with a projection: ranking a million users must not validate a million models.
         projection = {"name": 1, "email": 1, "createdAt": 1, "rewards.xp": 1}
         projection.update({path: 1 for path in category.counter_paths})
+        shapes = self._shapes
+        if shapes is not None:
+            shapes.restart()
+            projection.update(SHAPE_PROJECTION)
         cursor = self._users.find({"role": category.role, "isActive": True}, projection).batch_size(
             _CURSOR_BATCH
         )
         async for doc in cursor:
+            user_id = user_id_from_db(doc["_id"])
+            if shapes is not None:
+                shapes.note(user_id, doc)
             yield Participant(
-                user_id=user_id_from_db(doc["_id"]),
+                user_id=user_id,
                 name=_text(doc.get("name")),
                 email=_text(doc.get("email")),
                 created_at=_moment(doc.get("createdAt")),

@@ -3,11 +3,21 @@
 A wallet remembers the key of every reward credited into it (`monthlyRewardKeys`), and the credit
 is one update whose filter refuses a wallet holding the key: coins, badge and key change together
 or not at all. Keys are plain strings because FerretDB cannot `$elemMatch` on sub-documents.
+
+Null or missing `badges`/`rewards`/`rewards.coins` count as `[]`/`0` (the SPEC), but MongoDB
+refuses `$push`/`$inc` on null, so such a wallet is credited by `$set` with a filter on that very
+shape. The ranking read has just seen every wallet it ranks, so it notes the shapes
+(`WalletShapes`) and the credit sends the right update at once; a chunk that still falls short
+(a rerun, a deleted user, a wallet changed since) is read back by `_id` to find out why.
+
+Chunks of updates go several at a time (`WriteLimits`, from the server's profile); `credit`
+returns only once every write it sent has been answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorCollection
@@ -15,65 +25,151 @@ from pymongo import UpdateOne
 
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
-from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK, bulk_update, find_by_ids
+from infrastructure.mongo.bulk import bulk_update, chunked, find_by_ids
 from infrastructure.mongo.mappers import badge_to_raw, user_id_to_db
+from infrastructure.mongo.server_profile import ServerLimits, WriteLimits
 
 KEYS_FIELD = "monthlyRewardKeys"
-_REPAIR_ROUNDS = 3
+_READ_ROUNDS = 3
+# What of a wallet is null or missing (bits of WalletShapes' notes): the SPEC reads them as
+# [] and 0, so the credit sets them where it would push or add.
+_BADGES = 1  # badges
+_WALLET = 2  # rewards
+_COINS = 4  # rewards.coins, in a rewards document
+# The wallet fields the ranking read must project for WalletShapes.note.
+SHAPE_PROJECTION = {"badges": 1, "rewards.coins": 1}
 
 
-def credit_operation(reward: Reward) -> UpdateOne:
+def credit_operation(reward: Reward, needs: int = 0) -> UpdateOne:
+    """The guarded credit of one wallet whose null or missing fields are `needs` (bits): those
+    are set (to the coins, to a list of the badge) instead of incremented or pushed, and the
+    filter asks for exactly that shape, so a wallet that changed since matches nothing and is
+    read back. One statement either way: on FerretDB each costs about a round trip."""
     # The $type guards keep nulls out: $inc/$push on null fail, and a failed write inside a bulk
-    # breaks PyMongo on FerretDB. Wallets with nulls take the repair path instead.
-    return UpdateOne(
-        {
-            "_id": user_id_to_db(reward.user_id),
-            KEYS_FIELD: {"$ne": reward.wallet_key},
-            "badges": {"$type": "array"},
-            "rewards.coins": {"$type": "number"},
-        },
-        {
-            "$inc": {"rewards.coins": reward.coins},
-            "$push": {"badges": badge_to_raw(reward), KEYS_FIELD: reward.wallet_key},
-            "$set": {"updatedAt": reward.created_at},  # the platform's timestamp; = earnedAt
-        },
-    )
+    # breaks PyMongo on FerretDB (it stops the command and answers without nModified).
+    query: dict[str, Any] = {
+        "_id": user_id_to_db(reward.user_id),
+        KEYS_FIELD: {"$ne": reward.wallet_key},
+    }
+    # updatedAt: the platform's timestamp of a change to the user (= the badge's earnedAt).
+    change: dict[str, dict[str, Any]] = {"$set": {"updatedAt": reward.created_at}}
+    badge = badge_to_raw(reward)
+    if needs & _BADGES:
+        query["badges"] = None
+        change["$set"]["badges"] = [badge]
+        change["$push"] = {KEYS_FIELD: reward.wallet_key}
+    else:
+        query["badges"] = {"$type": "array"}
+        change["$push"] = {"badges": badge, KEYS_FIELD: reward.wallet_key}
+    if needs & _WALLET:
+        query["rewards"] = None
+        change["$set"]["rewards"] = {"coins": reward.coins}
+    elif needs & _COINS:
+        query["rewards"] = {"$type": "object"}
+        query["rewards.coins"] = None
+        change["$set"]["rewards.coins"] = reward.coins
+    else:
+        query["rewards.coins"] = {"$type": "number"}
+        change["$inc"] = {"rewards.coins": reward.coins}
+    return UpdateOne(query, change)
+
+
+def _needs(doc: Mapping[str, Any]) -> int:
+    """What of a wallet is null or missing (bits), read from a document projected on its wallet
+    fields. Values of the wrong type count as present: nothing can credit them (`_unfixable`)."""
+    needs = _BADGES if doc.get("badges") is None else 0
+    wallet = doc.get("rewards")
+    if wallet is None:
+        needs |= _WALLET
+    elif isinstance(wallet, Mapping) and wallet.get("coins") is None:
+        needs |= _COINS
+    return needs
+
+
+class WalletShapes:
+    """Which wallets the ranking read saw with null or missing fields, by user id, until the
+    credit takes them. Only a hint: a wrong note makes its chunk fall short and be read back."""
+
+    def __init__(self) -> None:
+        self._needs: dict[str, int] = {}
+
+    def restart(self) -> None:
+        """A new ranking read: forget what an earlier one saw (bounds the memory to one read)."""
+        self._needs.clear()
+
+    def note(self, user_id: str, doc: Mapping[str, Any]) -> None:
+        if needs := _needs(doc):
+            self._needs[user_id] = needs
+
+    def take(self, user_ids: Sequence[str]) -> dict[str, int]:
+        return {u: n for u in user_ids if (n := self._needs.pop(u, 0))}
+
+    def __len__(self) -> int:
+        return len(self._needs)
 
 
 class MongoWallet(Wallet):
     def __init__(
         self,
         users: AsyncIOMotorCollection[dict[str, Any]],
-        update_chunk: int = DEFAULT_UPDATE_CHUNK,
+        limits: ServerLimits | WriteLimits | None = None,
+        shapes: WalletShapes | None = None,
     ) -> None:
         self._users = users
-        self._chunk = update_chunk
+        self._limits = limits if limits is not None else ServerLimits(users.database.client)
+        self._shapes = shapes
+        # One limit for every credit of this wallet at once (two batches overlapping, two
+        # jobs in one process): the statement budget is per process, not per call.
+        self._gate: asyncio.Semaphore | None = None
 
-    async def _bulk(self, operations: list[UpdateOne], ordered: bool = False) -> list[int]:
-        return await bulk_update(self._users, operations, ordered=ordered, chunk=self._chunk)
+    async def _write_limits(self) -> WriteLimits:
+        limits = self._limits
+        found = limits if isinstance(limits, WriteLimits) else await limits.get()
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(found.concurrency)
+        return found
 
     async def credit(self, rewards: Sequence[Reward]) -> list[CreditResult]:
         if not rewards:
             return []
-        matched = await self._bulk([credit_operation(r) for r in rewards])
+        limits = await self._write_limits()
+        needs = self._shapes.take([r.user_id for r in rewards]) if self._shapes else {}
+        short = await self._credit_shaped(rewards, needs, limits)
         # A chunk whose every wallet matched is settled; the others hold a rerun's wallet, a
-        # missing user or null fields. Only those chunks are read to find out which.
-        short = [
-            reward
-            for index, count in enumerate(matched)
-            if count < len(chunk := rewards[index * self._chunk : (index + 1) * self._chunk])
-            for reward in chunk
-        ]
-        outcomes = await self._resolve(short) if short else {}
+        # missing user or null fields nobody noted. Only those chunks are read to find out which.
+        outcomes = await self._resolve(short, limits) if short else {}
         credited = CreditResult(CreditOutcome.CREDITED)
         return [outcomes.get(r.key, credited) for r in rewards]
 
-    async def _resolve(self, unresolved: list[Reward]) -> dict[str, CreditResult]:
+    async def _credit_shaped(
+        self, rewards: Sequence[Reward], needs: Mapping[str, int], limits: WriteLimits
+    ) -> list[Reward]:
+        """One credit per reward, shaped by what is known of its wallet, in chunks several in
+        flight; returns the rewards of the chunks that fell short."""
+        operations = [credit_operation(r, needs.get(r.user_id, 0)) for r in rewards]
+        matched = await bulk_update(
+            self._users,
+            operations,
+            ordered=False,
+            chunk=limits.update_chunk,
+            concurrency=limits.concurrency,
+            gate=self._gate,
+        )
+        parts = chunked(rewards, limits.update_chunk)
+        return [
+            r for part, count in zip(parts, matched, strict=True) if count < len(part) for r in part
+        ]
+
+    async def _resolve(
+        self, unresolved: list[Reward], limits: WriteLimits
+    ) -> dict[str, CreditResult]:
+        """Reads the wallets of chunks that fell short and credits again those that can be, with
+        the shape just read; a chunk that falls short again is read again, a few times."""
         outcomes: dict[str, CreditResult] = {}
-        for round_no in range(_REPAIR_ROUNDS):
+        for round_no in range(_READ_ROUNDS):
             wallets = await self._read([r.user_id for r in unresolved])
             retry: list[Reward] = []
-            repairs: list[UpdateOne] = []
+            shapes: dict[str, int] = {}
             for reward in unresolved:
                 doc = wallets.get(reward.user_id)
                 if doc is None:
@@ -84,19 +180,22 @@ class MongoWallet(Wallet):
                     outcomes[reward.key] = CreditResult(CreditOutcome.NOT_CREDITABLE, problem)
                 else:
                     retry.append(reward)
-                    repairs.extend(_repairs(doc))
+                    shapes[reward.user_id] = _needs(doc)
             if not retry:
                 break
-            if round_no == _REPAIR_ROUNDS - 1:
+            if round_no == _READ_ROUNDS - 1:
                 for reward in retry:  # read just now: not credited, and it keeps changing
                     outcomes[reward.key] = CreditResult(
                         CreditOutcome.NOT_CREDITABLE, "wallet kept changing while being credited"
                     )
                 break
-            if repairs:
-                await self._bulk(repairs, ordered=True)
-            await self._bulk([credit_operation(r) for r in retry])
-            unresolved = retry
+            unresolved = await self._credit_shaped(retry, shapes, limits)
+            # Chunks that matched in full are credited now; only the others are read again.
+            again = {r.key for r in unresolved}
+            credited = CreditResult(CreditOutcome.CREDITED)
+            outcomes.update((r.key, credited) for r in retry if r.key not in again)
+            if not unresolved:
+                break
         return outcomes
 
     async def _read(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -119,17 +218,3 @@ def _unfixable(doc: dict[str, Any]) -> str | None:
     if coins is not None and (isinstance(coins, bool) or not isinstance(coins, int | float)):
         return f"rewards.coins is a {type(coins).__name__}, not a number"
     return None
-
-
-def _repairs(doc: dict[str, Any]) -> list[UpdateOne]:
-    """Sets null or missing wallet fields to their empty value (the SPEC reads them as 0/[])."""
-    user = doc["_id"]
-    ops: list[UpdateOne] = []
-    if doc.get("badges") is None:
-        ops.append(UpdateOne({"_id": user, "badges": None}, {"$set": {"badges": []}}))
-    wallet = doc.get("rewards")
-    if wallet is None:
-        ops.append(UpdateOne({"_id": user, "rewards": None}, {"$set": {"rewards": {"coins": 0}}}))
-    elif wallet.get("coins") is None:
-        ops.append(UpdateOne({"_id": user, "rewards.coins": None}, {"$set": {"rewards.coins": 0}}))
-    return ops

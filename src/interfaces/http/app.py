@@ -55,6 +55,7 @@ def _state(container: Container, settings: Settings) -> State:
             "settings": settings,
             "db": container.db(),
             "runner": container.runner(),
+            "write_limits": container.write_limits(),
             "used_signatures": UsedSignatures(settings.trigger_hmac_window_seconds),
         }
     )

@@ -23,9 +23,12 @@ async def health(request: Request[Any, Any, Any]) -> Response[Envelope]:
         database = "up"
     except Exception:  # any failure to ping means not ready; the detail is not the client's
         database = "down"
+    limits = state.write_limits  # asked of the server at start-up (server_profile.py)
     data = {
         "database": database,
         "embedded": state.settings.embedded,
+        "server": limits.profile.describe() if limits.profile else None,
+        "writeLimits": limits.current.as_status() if limits.current else None,
         "runningTasks": state.runner.running,
     }
     status = 200 if database == "up" else 503

@@ -1,0 +1,73 @@
+"""The bounded runner behind every overlapped write (infrastructure/mongo/bulk.py)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from infrastructure.mongo.bulk import bounded, chunked
+
+
+def test_chunks_are_consecutive_slices() -> None:
+    assert chunked([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
+    assert chunked([], 3) == []
+    with pytest.raises(ValueError):
+        chunked([1], 0)
+
+
+async def test_at_most_the_limit_runs_at_once_and_results_keep_their_order() -> None:
+    running = peak = 0
+
+    def call(value: int) -> Callable[[], Awaitable[int]]:
+        async def work() -> int:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.001 * (value % 3))
+            running -= 1
+            return value * 10
+
+        return work
+
+    results = await bounded([call(i) for i in range(20)], 4)
+    assert results == [i * 10 for i in range(20)]
+    assert peak == 4
+
+
+async def test_a_failure_starts_nothing_more_and_waits_for_what_is_in_flight() -> None:
+    started: list[int] = []
+    finished: list[int] = []
+
+    def call(index: int) -> Callable[[], Awaitable[int]]:
+        async def work() -> int:
+            started.append(index)
+            if index == 1:
+                await asyncio.sleep(0.001)  # answered while 0 and 2 are still in flight
+                raise RuntimeError("chunk 1 refused")
+            await asyncio.sleep(0.01)
+            finished.append(index)
+            return index
+
+        return work
+
+    with pytest.raises(RuntimeError, match="chunk 1 refused"):
+        await bounded([call(i) for i in range(10)], 3)
+    # 0, 1 and 2 were in flight together; 1 failed; 0 and 2 were answered before the raise;
+    # nothing after the failure started.
+    assert sorted(started) == [0, 1, 2]
+    assert sorted(finished) == [0, 2]
+
+
+async def test_one_at_a_time_is_strictly_sequential() -> None:
+    order: list[str] = []
+
+    def call(index: int) -> Callable[[], Awaitable[None]]:
+        async def work() -> None:
+            order.append(f"start {index}")
+            await asyncio.sleep(0)
+            order.append(f"end {index}")
+
+        return work
+
+    await bounded([call(i) for i in range(3)], 1)
+    assert order == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
