@@ -29,10 +29,11 @@ from migrations.runner import migrate
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import UpdateOne
 
+from application.concurrency import bounded
 from benchmarks.population import Collection, Population, creditable
 from domain.period import Period
 from domain.ranking import DEFAULT_CATEGORIES
-from infrastructure.mongo.bulk import bounded, chunked
+from infrastructure.mongo.bulk import chunked
 from infrastructure.mongo.server_profile import (
     FERRETDB_POOL_RESERVE,
     FERRETDB_UPDATE_CHUNK,

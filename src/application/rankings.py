@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from application.concurrency import bounded
 from application.ports.clock import Clock
 from application.ports.participant_source import ParticipantSource
 from application.ports.snapshot_repository import SnapshotRepository
@@ -13,6 +14,9 @@ from domain.ranking import Category, RankedEntry, RankingBuilder
 from domain.snapshot import RankingSnapshot
 
 Fence = Callable[[], Awaitable[None]]
+# Batches of entries written at once while a ranking is frozen: inserts of whole batches, which
+# FerretDB's pool limit on update statements (server_profile.py) does not concern.
+ENTRY_WRITES_IN_FLIGHT = 4
 
 
 class Rankings:
@@ -46,9 +50,20 @@ class Rankings:
         ranked = builder.ranked()
         await fence()
         snapshot = await self._snapshots.start_building(period, category.name, self._clock.now())
-        for start in range(0, len(ranked), self._batch_size):
-            await fence()
-            await self._snapshots.add_entries(snapshot.id, ranked[start : start + self._batch_size])
+
+        def write(start: int) -> Callable[[], Awaitable[None]]:
+            async def entries() -> None:
+                await fence()  # before each batch, as before every write of a month
+                await self._snapshots.add_entries(snapshot.id, ranked[start : start + size])
+
+            return entries
+
+        # The order of the writes does not matter: nothing reads the ranking before it is frozen,
+        # and freezing waits for every one of them.
+        size = self._batch_size
+        await bounded(
+            [write(start) for start in range(0, len(ranked), size)], ENTRY_WRITES_IN_FLIGHT
+        )
         await fence()
         snapshot = snapshot.frozen(len(ranked), self._clock.now())
         await self._snapshots.freeze(snapshot)

@@ -5,7 +5,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from infrastructure.mongo.bulk import bounded, chunked
+from application.concurrency import bounded
+from infrastructure.mongo.bulk import chunked
 
 
 def test_chunks_are_consecutive_slices() -> None:

@@ -23,11 +23,12 @@ from motor.motor_asyncio import AsyncIOMotorCollection
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
+from application.concurrency import bounded
+
 DEFAULT_UPDATE_CHUNK = 50
 # Concurrent single-document reads: well under PyMongo's default pool of 100 connections.
 _READ_CONCURRENCY = 32
 
-T = TypeVar("T")
 Item = TypeVar("Item")
 Collection = AsyncIOMotorCollection[dict[str, Any]]
 
@@ -38,34 +39,6 @@ def chunked(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
     if size < 1:
         raise ValueError("a chunk holds at least one item")
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-async def bounded(work: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
-    """Runs the calls, at most `limit` at once, started in order; results in the same order.
-
-    After a failure no further call starts, and the first failure is raised only once every call
-    already started has finished: nothing is left in flight behind the caller's back.
-    """
-    if limit < 1:
-        raise ValueError("at least one call must be allowed in flight")
-    results: dict[int, T] = {}
-    failures: list[BaseException] = []
-    pending = iter(range(len(work)))
-
-    async def lane() -> None:
-        for index in pending:  # one shared iterator: each call is taken by exactly one lane
-            if failures:
-                return
-            try:
-                results[index] = await work[index]()
-            except Exception as exc:  # recorded; cancellation propagates
-                failures.append(exc)
-                return
-
-    await asyncio.gather(*(lane() for _ in range(min(limit, len(work)))))
-    if failures:
-        raise failures[0]
-    return [results[index] for index in range(len(work))]
 
 
 async def bulk_update(

@@ -1,0 +1,38 @@
+"""Several awaitables in flight, bounded: used wherever writes may overlap (the snapshot's entries
+here, the wallet's update commands in infrastructure/mongo/bulk.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def bounded(work: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """Runs the calls, at most `limit` at once, started in order; results in the same order.
+
+    After a failure no further call starts, and the first failure is raised only once every call
+    already started has finished: nothing is left in flight behind the caller's back.
+    """
+    if limit < 1:
+        raise ValueError("at least one call must be allowed in flight")
+    results: dict[int, T] = {}
+    failures: list[BaseException] = []
+    pending = iter(range(len(work)))
+
+    async def lane() -> None:
+        for index in pending:  # one shared iterator: each call is taken by exactly one lane
+            if failures:
+                return
+            try:
+                results[index] = await work[index]()
+            except Exception as exc:  # recorded; cancellation propagates
+                failures.append(exc)
+                return
+
+    await asyncio.gather(*(lane() for _ in range(min(limit, len(work)))))
+    if failures:
+        raise failures[0]
+    return [results[index] for index in range(len(work))]
