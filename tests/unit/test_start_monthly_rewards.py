@@ -71,7 +71,7 @@ async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -
     start = datetime(2025, 1, 1, tzinfo=UTC)
     job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
     await jobs.create(job)
-    for _ in range(3):  # processing: every read goes to storage
+    for _ in range(3):  # processing, one after another: every read goes to storage
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.PROCESSING
     assert inner.finds == 3
@@ -81,3 +81,54 @@ async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.COMPLETED
     assert inner.finds == 4
+
+
+class _Gated(InMemoryJobRepository):
+    """Reads wait at a gate the test opens, so several can be in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finds = 0
+        self.gate = asyncio.Event()
+
+    async def find(self, period: Period) -> MonthlyRewardJob | None:
+        self.finds += 1
+        await self.gate.wait()
+        return await super().find(period)
+
+
+async def test_reads_of_a_running_month_in_flight_together_are_shared() -> None:
+    inner = _Gated()
+    jobs = CompletedJobCache(inner)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
+    await jobs.create(job)
+    readers = [asyncio.ensure_future(jobs.find(Period(2024, 12))) for _ in range(50)]
+    await asyncio.sleep(0)
+    inner.gate.set()
+    found = await asyncio.gather(*readers)
+    assert inner.finds == 1  # fifty requests, one database read
+    assert all(j is not None and j.status is JobStatus.PROCESSING for j in found)
+    first, second = found[0], found[1]
+    assert first is not None and second is not None and first is not second  # each its own copy
+    first.complete(start)  # a caller changing its copy changes nobody else's
+    assert second.status is JobStatus.PROCESSING
+
+
+async def test_a_read_after_our_own_write_never_shares_an_older_read() -> None:
+    inner = _Gated()
+    jobs = CompletedJobCache(inner)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
+    await jobs.create(job)
+    older = asyncio.ensure_future(jobs.find(Period(2024, 12)))  # in flight, held at the gate
+    await asyncio.sleep(0)
+    job.complete(start + timedelta(seconds=5))
+    await jobs.save(job)
+    newer = asyncio.ensure_future(jobs.find(Period(2024, 12)))
+    await asyncio.sleep(0)
+    inner.gate.set()
+    read_after_write = await newer
+    await older
+    assert inner.finds == 2  # the read after the save did not join the one before it
+    assert read_after_write is not None and read_after_write.status is JobStatus.COMPLETED
