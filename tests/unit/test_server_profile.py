@@ -3,7 +3,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infrastructure.mongo.server_profile import (
+    DEFAULT_WRITE_CONCURRENCY,
     FERRETDB_POOL_RESERVE,
+    MIN_CONCURRENT_CHUNK,
     LimitSettings,
     ServerKind,
     ServerProfile,
@@ -50,10 +52,11 @@ def test_ferretdb_on_its_stock_pool_stays_within_the_pool() -> None:
     assert limits.concurrency >= 2  # small chunks are cheap on FerretDB: overlap them anyway
 
 
-def test_a_larger_ferretdb_pool_allows_the_usual_fifty_statements_per_command() -> None:
+def test_a_larger_ferretdb_pool_allows_the_preferred_concurrency() -> None:
     limits = limits_for(FERRETDB, LimitSettings(ferretdb_pool=400))
     assert limits.update_chunk * limits.concurrency <= ferretdb_statement_budget(400)
-    assert limits.update_chunk >= 40 and limits.concurrency >= 4
+    assert limits.concurrency == DEFAULT_WRITE_CONCURRENCY
+    assert limits.update_chunk >= MIN_CONCURRENT_CHUNK
 
 
 def test_settings_override_the_server_but_never_past_ferretdbs_pool() -> None:
