@@ -56,8 +56,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(url: str, db_name: str) -> Iterator[Server]:
-    """`rewards serve` on a free port with the benchmark's key; stopped (SIGTERM) on exit."""
+def serving(url: str, db_name: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`rewards serve` on a free port with the benchmark's key (and `env`); stopped (SIGTERM) on
+    exit."""
     port = _free_port()
     argv = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
@@ -69,6 +70,7 @@ def serving(url: str, db_name: str) -> Iterator[Server]:
                 **worker_env(url, db_name),
                 "REWARDS_API_KEYS": API_KEY,
                 "REWARDS_RATE_LIMIT_POSTS": "0",
+                **(env or {}),
             },
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -85,7 +87,7 @@ def serving(url: str, db_name: str) -> Iterator[Server]:
                 proc.wait()
 
 
-async def _wait_healthy(server: Server) -> None:
+async def wait_healthy(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         while time.monotonic() < deadline:
@@ -240,7 +242,7 @@ async def measure_latency(
 ) -> dict[str, Any]:
     # Starting and stopping block the loop briefly; nothing else runs on it at those moments.
     with serving(url, db_name) as server:
-        await _wait_healthy(server)
+        await wait_healthy(server)
         body = {"month": period.month, "year": period.year}
         trigger = {"method": "POST", "url": BASE_PATH, "json": body}
         status = {"method": "GET", "url": f"{BASE_PATH}/status", "params": body}
@@ -282,7 +284,7 @@ async def measure_latency_while_running(
     it in that process): one POST starts it, the clients start once it is crediting, and the
     job's progress before and after each window shows it kept running throughout."""
     with serving(url, db.name) as server:
-        await _wait_healthy(server)
+        await wait_healthy(server)
         body = {"month": period.month, "year": period.year}
         trigger = {"method": "POST", "url": BASE_PATH, "json": body}
         status = {"method": "GET", "url": f"{BASE_PATH}/status", "params": body}

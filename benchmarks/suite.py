@@ -20,6 +20,7 @@ from benchmarks.naive import run_naive
 from benchmarks.ours import run_ours
 from benchmarks.population import Population, insert_all
 from benchmarks.report import rounded
+from benchmarks.steps import STEP_SECONDS, measure_steps
 from domain.period import Period
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ class Options:
     floor_chunks: dict[int, int]
     floor_up_to: int | None = None  # no floor case above this many users (None: every size)
     running_latency_users: int = 0  # 0: no latency case while a month is running
+    steps_users: int = 0  # 0: no serverless-steps case
 
 
 def log(message: str) -> None:
@@ -157,6 +159,17 @@ class Suite:
 
         return await self._case("running", users, work)
 
+    async def steps(self, users: int) -> dict[str, Any]:
+        async def work(db: Database) -> dict[str, Any]:
+            await insert_all(db["users"], Population(users, self._options.seed).generate())
+            log(f"serverless steps: a month of {users} users, {STEP_SECONDS:g} s steps")
+            return await measure_steps(db, self._url, self._options.period, users)
+
+        result = await self._case("steps", users, work)
+        paid = result["users_paid_per_full_step"]["median"]
+        log(f"steps: {result['steps']} steps, median {paid} users paid per step")
+        return result
+
     async def naive(self, users: int) -> dict[str, Any]:
         population = Population(users, self._options.seed)
 
@@ -182,6 +195,7 @@ class Suite:
             "naive": None,
             "latency": None,
             "latency_while_running": None,
+            "steps": None,
         }
         for index, users in enumerate(options.sizes):
             ours, latency = await self.ours(users, index == 0 and options.latency_seconds > 0)
@@ -200,6 +214,9 @@ class Suite:
             results["latency_while_running"] = await self.latency_while_running(
                 options.running_latency_users
             )
+            checkpoint(results)
+        if options.steps_users:
+            results["steps"] = await self.steps(options.steps_users)
         self._client.close()
         return results
 

@@ -96,13 +96,17 @@ async def test_sigkill_at_five_points_then_takeover_finishes_the_month(
 ) -> None:
     before = await seed(deployment, BIG, seed_no=21)
     students, teachers = BIG - BIG // 10, BIG // 10
-    last_batch = teachers - 500
+    # Two batches (of 500) from the end: a background run overlaps two batches, so once the
+    # second-last is checkpointed the last is already in flight, and one checkpoint later the
+    # month is done, too soon for a poll to catch. (A sized-down suite has two teacher batches:
+    # the kill then comes as their crediting begins.)
+    last_batches = max(teachers - 2 * 500, 0)
     kill_points: list[tuple[str, tuple[int, int, int]]] = [
         ("while building the students' snapshot", (1, 1, 0)),
         ("between the students' snapshot and their first credit", (1, 2, 0)),
         ("mid-crediting the students", (1, 2, students // 2)),
         ("at the teachers' snapshot", (2, 1, 0)),
-        ("just before completion (the last batch in flight)", (2, 2, last_batch)),
+        ("just before completion (the last batches in flight)", (2, 2, last_batches)),
     ]
     # Two instances on one database, as behind a load balancer; the one holding the lease is
     # killed each time, the other one's periodic sweep takes over, and a replacement starts.

@@ -1,0 +1,81 @@
+"""Serverless steps: `rewards serve` with REWARDS_EXECUTION=steps pays a month only inside the
+scheduler's step calls, each bounded by REWARDS_STEP_SECONDS (20 by default). One trigger, then
+step calls back to back until the month is completed; what each call paid is read from its own
+answer, and the month from the wallets."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import httpx
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from benchmarks.latency import API_KEY, BASE_PATH, serving, wait_healthy
+from benchmarks.ours import JOBS
+from benchmarks.population import wallet_totals
+from domain.period import Period
+from interfaces.http.auth import HEADER
+
+STEP_SECONDS = 20.0
+CALL_LIMIT = 1000
+
+
+async def measure_steps(
+    db: AsyncIOMotorDatabase[dict[str, Any]], url: str, period: Period, users: int
+) -> dict[str, Any]:
+    before = await wallet_totals(db["users"])
+    env = {"REWARDS_EXECUTION": "steps", "REWARDS_STEP_SECONDS": f"{STEP_SECONDS:g}"}
+    body = {"month": period.month, "year": period.year}
+    calls: list[dict[str, Any]] = []
+    with serving(url, db.name, env) as server:
+        await wait_healthy(server)
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers={HEADER: API_KEY}, timeout=STEP_SECONDS * 4
+        ) as client:
+            began = time.perf_counter()
+            (await client.post(BASE_PATH, json=body)).raise_for_status()
+            for _ in range(CALL_LIMIT):
+                start = time.perf_counter()
+                answer = await client.post(f"{BASE_PATH}/process")
+                answer.raise_for_status()
+                data = answer.json()["data"]
+                calls.append(
+                    {
+                        "step": data["step"],
+                        "paid": data["paidThisStep"],
+                        "seconds": time.perf_counter() - start,
+                        "status": data["status"],
+                    }
+                )
+                if data["status"] != "processing":
+                    break
+            wall = time.perf_counter() - began
+    job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
+    after = await wallet_totals(db["users"])
+    results = job.get("results") or {}
+    worked = [c for c in calls if c["step"] == "worked"]
+    # The last step pays what was left; the others ran for their full time.
+    full = [c["paid"] for c in worked[:-1]] or [c["paid"] for c in worked]
+    return {
+        "users": users,
+        "step_seconds_setting": STEP_SECONDS,
+        "steps": len(worked),
+        "calls": len(calls),
+        "wall_seconds": wall,
+        "users_paid_per_full_step": {
+            "median": statistics.median(full) if full else 0,
+            "min": min(full, default=0),
+            "max": max(full, default=0),
+        },
+        "step_call_seconds": {
+            "median": statistics.median(c["seconds"] for c in worked) if worked else 0,
+            "max": max((c["seconds"] for c in worked), default=0),
+        },
+        "per_step": [{"paid": c["paid"], "seconds": c["seconds"]} for c in worked],
+        "job_status": job.get("status"),
+        "verified": job.get("status") == "completed"
+        and after.coins - before.coins == results.get("totalCoinsAwarded")
+        and after.badges - before.badges == results.get("totalRewardsAwarded"),
+    }
