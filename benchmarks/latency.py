@@ -288,6 +288,7 @@ async def measure_latency_while_running(
         body = {"month": period.month, "year": period.year}
         trigger = {"method": "POST", "url": BASE_PATH, "json": body}
         status = {"method": "GET", "url": f"{BASE_PATH}/status", "params": body}
+        requests = (("trigger_post", trigger), ("status_get", status))
         address = urllib.parse.urlsplit(server.base_url)
         host, port = address.hostname or "127.0.0.1", address.port or 80
         starter = await _Connection.open(host, port)
@@ -303,9 +304,13 @@ async def measure_latency_while_running(
             await asyncio.sleep(0.5)
             state = await _crediting(db, period)
         windows: dict[str, Any] = {"start_answer": started}
-        for name, request in (("trigger_post", trigger), ("status_get", status)):
+        alone = min(seconds, SINGLE_CLIENT_SECONDS)
+        # The 100 clients, then one alone: the scheduler's own call, without the queueing.
+        cases = [(name, request, clients, seconds) for name, request in requests]
+        cases += [(f"one_client_{name}", request, 1, alone) for name, request in requests]
+        for name, request, n, how_long in cases:
             before = await _crediting(db, period)
-            measured = await _hammer(server, request, clients, seconds)
+            measured = await _hammer(server, request, n, how_long)
             after = await _crediting(db, period)
             measured["month_running_throughout"] = after["status"] == "processing"
             measured["users_paid_during"] = after["users_paid"] - before["users_paid"]
