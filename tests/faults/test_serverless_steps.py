@@ -18,7 +18,7 @@ from tests.http.conftest import SCHEDULER
 from tests.support.sizing import lease_seconds
 
 LEASE_S = lease_seconds(4.0, slow=10.0)
-STEP_S = LEASE_S / 4  # short steps: a month takes several of them even on a fast machine
+STEP_S = LEASE_S / 8  # short steps: a month takes several of them even on a fast machine
 STEPS_ENV = {
     "REWARDS_EXECUTION": "steps",
     "REWARDS_STEP_SECONDS": str(STEP_S),
