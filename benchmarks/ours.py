@@ -16,7 +16,7 @@ from typing import Any
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
 from benchmarks.cpu import CpuReader, spent
-from benchmarks.population import Population, insert_all, wallet_totals
+from benchmarks.population import Population, WalletTotals, insert_all, wallet_totals
 from domain.period import Period
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,40 @@ def run_worker(url: str, db_name: str, period: Period) -> WorkerRun:
     return WorkerRun(wall, usage.ru_maxrss / 1024, cpu, proc.returncode, tail)
 
 
+@dataclass(frozen=True)
+class PaidMonth:
+    """A month's job as stored, and what the wallets gained since `before`."""
+
+    status: str | None
+    duration: float | None
+    results: dict[str, Any]
+    coins_added: int
+    badges_added: int
+
+    @property
+    def verified(self) -> bool:
+        """Completed, and the wallets gained exactly what the job says it paid."""
+        return (
+            self.status == "completed"
+            and self.coins_added == self.results.get("totalCoinsAwarded")
+            and self.badges_added == self.results.get("totalRewardsAwarded")
+        )
+
+
+async def paid_month(
+    db: AsyncIOMotorDatabase[dict[str, Any]], period: Period, before: WalletTotals
+) -> PaidMonth:
+    job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
+    after = await wallet_totals(db["users"])
+    return PaidMonth(
+        job.get("status"),
+        job.get("duration"),
+        job.get("results") or {},
+        after.coins - before.coins,
+        after.badges - before.badges,
+    )
+
+
 async def run_ours(
     db: AsyncIOMotorDatabase[dict[str, Any]],
     url: str,
@@ -87,18 +121,10 @@ async def run_ours(
     cpu = {"client": worker.cpu_seconds}
     if server_cpu is not None:
         cpu.update(spent(cpu_before, server_cpu()))
-    job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
-    after = await wallet_totals(users)
-    results = job.get("results") or {}
-    coins_added = after.coins - before.coins
-    badges_added = after.badges - before.badges
-    status = job.get("status")
-    verified = (
-        worker.exit_code == 0
-        and status == "completed"
-        and coins_added == results.get("totalCoinsAwarded")
-        and badges_added == results.get("totalRewardsAwarded")
-    )
+    month = await paid_month(db, period, before)
+    results, status = month.results, month.status
+    coins_added, badges_added = month.coins_added, month.badges_added
+    verified = worker.exit_code == 0 and month.verified
     if not verified:
         print(f"worker output (tail):\n{worker.log_tail}", file=sys.stderr)
     return {
@@ -106,7 +132,7 @@ async def run_ours(
         "students": population.students,
         "teachers": population.teachers,
         "wall_seconds": worker.wall_seconds,
-        "job_duration_seconds": job.get("duration"),
+        "job_duration_seconds": month.duration,
         "users_per_second": population.users / worker.wall_seconds,
         "seconds_per_1k_users": worker.wall_seconds * 1000 / population.users,
         "peak_rss_mb": worker.peak_rss_mb,

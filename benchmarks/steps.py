@@ -13,7 +13,7 @@ import httpx
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
 from benchmarks.latency import API_KEY, BASE_PATH, serving, wait_healthy
-from benchmarks.ours import JOBS
+from benchmarks.ours import paid_month
 from benchmarks.population import wallet_totals
 from domain.period import Period
 from interfaces.http.auth import HEADER
@@ -52,9 +52,7 @@ async def measure_steps(
                 if data["status"] != "processing":
                     break
             wall = time.perf_counter() - began
-    job = await db[JOBS].find_one({"year": period.year, "month": period.month}) or {}
-    after = await wallet_totals(db["users"])
-    results = job.get("results") or {}
+    month = await paid_month(db, period, before)
     worked = [c for c in calls if c["step"] == "worked"]
     # The last step pays what was left; the others ran for their full time.
     full = [c["paid"] for c in worked[:-1]] or [c["paid"] for c in worked]
@@ -74,8 +72,6 @@ async def measure_steps(
             "max": max((c["seconds"] for c in worked), default=0),
         },
         "per_step": [{"paid": c["paid"], "seconds": c["seconds"]} for c in worked],
-        "job_status": job.get("status"),
-        "verified": job.get("status") == "completed"
-        and after.coins - before.coins == results.get("totalCoinsAwarded")
-        and after.badges - before.badges == results.get("totalRewardsAwarded"),
+        "job_status": month.status,
+        "verified": month.verified,
     }
