@@ -23,11 +23,15 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _is_post(request: Request[Any, Any, Any]) -> bool:
+# Coroutines, as the guards are: Litestar runs a plain-function check in a worker thread, a thread
+# hop on every request.
+
+
+async def _is_post(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST"
 
 
-def _lacks_valid_key(request: Request[Any, Any, Any]) -> bool:
+async def _lacks_valid_key(request: Request[Any, Any, Any]) -> bool:
     """Only failures count: a scheduler with the right key is never slowed by an attacker's
     guesses from another address, nor by its own successful calls."""
     return not has_valid_key(request)

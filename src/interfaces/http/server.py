@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from infrastructure.settings import Settings, SettingsError
+from interfaces.http.capped_parser import MAX_HEADER_BYTES, CappedHttpToolsProtocol
 
 MIN_KEY_LENGTH = 16
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-# h11's cap on a request line plus headers: beyond it, 400 and the connection closed.
-MAX_HEADER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,10 @@ def _check_keys(variable: str, keys: tuple[str, ...], settings: Settings) -> Non
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn has no timeout for a request's headers on a new connection: a slow client holds
     its connection until limit_concurrency fills, then newcomers get 503 at once (documented;
-    a reverse proxy's header timeout closes that gap). The h11 parser caps the headers' size;
-    httptools (REWARDS_HTTP_PARSER=httptools) is faster and takes headers of any size."""
+    a reverse proxy's header timeout closes that gap). Either parser caps a request's line and
+    headers at 16 KiB: httptools (the default, faster) by capped_parser.py, h11 by itself."""
     return {
-        "http": settings.http_parser,
+        "http": CappedHttpToolsProtocol if settings.http_parser == "httptools" else "h11",
         # An idle keep-alive connection is closed after this many seconds.
         "timeout_keep_alive": settings.http_keep_alive_seconds,
         # Connections plus running requests beyond this get 503 straight from uvicorn.
