@@ -32,7 +32,7 @@ from application.use_cases.run_monthly_rewards import RunMonthlyRewards
 from application.use_cases.run_processing_step import RunProcessingStep
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from application.use_cases.start_overdue_month import StartOverdueMonth
-from infrastructure.cached_jobs import CompletedJobCache
+from infrastructure.cached_jobs import CachedJobs
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
 from infrastructure.mongo.attempt_claims import MongoAttemptClaims
@@ -82,7 +82,9 @@ class Container(containers.DeclarativeContainer):
 
     # Every adapter is handed its database: two containers in one process use two databases.
     jobs = providers.Singleton(
-        CompletedJobCache, inner=providers.Singleton(MongoJobRepository, db=db, clock=clock)
+        CachedJobs,
+        inner=providers.Singleton(MongoJobRepository, db=db, clock=clock),
+        clock=clock,
     )
     claims = providers.Singleton(MongoAttemptClaims, db=db)
     snapshots = providers.Singleton(MongoSnapshotRepository, db=db, policy=settings.provided.policy)

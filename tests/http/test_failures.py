@@ -24,7 +24,7 @@ from application.ports.job_repository import JobRepository
 from application.use_cases.run_processing_step import RunProcessingStep, StepKind, StepOutcome
 from domain.job import MonthlyRewardJob
 from domain.period import Period
-from infrastructure.cached_jobs import CompletedJobCache
+from infrastructure.cached_jobs import CachedJobs
 from infrastructure.container import Container
 from infrastructure.mongo.deadline import request_deadline
 from infrastructure.mongo.job_repository import MongoJobRepository
@@ -98,7 +98,7 @@ def broken_container(debug: bool = False) -> tuple[Container, Broken]:
     )
     container = container_for(settings)
     broken = Broken(MongoJobRepository(container.db(), container.clock()))
-    container.jobs.override(providers.Singleton(CompletedJobCache, inner=broken))
+    container.jobs.override(providers.Singleton(CachedJobs, inner=broken, clock=container.clock))
     return container, broken
 
 

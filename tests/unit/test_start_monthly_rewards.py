@@ -1,15 +1,16 @@
 import asyncio
+import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.fakes import InMemoryJobRepository
+from tests.fakes import FixedClock, InMemoryJobRepository
 from tests.unit.conftest import World
 
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import PeriodNotEnded
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
-from infrastructure.cached_jobs import CompletedJobCache
+from infrastructure.cached_jobs import CachedJobs
 
 
 async def test_first_trigger_takes_the_lock_and_defers_the_work(world: World) -> None:
@@ -58,29 +59,62 @@ async def test_a_month_that_has_not_ended_is_refused_before_anything_is_written(
     assert (await world.start.execute(Period(2024, 11))).job.period == Period(2024, 11)
 
 
+class _Counting(InMemoryJobRepository):
+    finds = 0
+
+    async def find(self, period: Period) -> MonthlyRewardJob | None:
+        self.finds += 1
+        return await super().find(period)
+
+
 async def test_completed_jobs_are_answered_from_memory_and_others_read_fresh() -> None:
-    class Counting(InMemoryJobRepository):
-        finds = 0
-
-        async def find(self, period: Period) -> MonthlyRewardJob | None:
-            self.finds += 1
-            return await super().find(period)
-
-    inner = Counting()
-    jobs = CompletedJobCache(inner)
+    inner = _Counting()
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    jobs = CachedJobs(inner, FixedClock(start))
     job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
-    await jobs.create(job)
+    await inner.create(job)  # written by another process: this one holds no lease on it
     for _ in range(3):  # processing, one after another: every read goes to storage
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.PROCESSING
     assert inner.finds == 3
     job.complete(start + timedelta(seconds=5))
-    await jobs.save(job)
+    await inner.save(job)
     for _ in range(3):  # completed: read once, then from memory
         found = await jobs.find(Period(2024, 12))
         assert found is not None and found.status is JobStatus.COMPLETED
     assert inner.finds == 4
+
+
+async def test_the_month_this_process_pays_is_answered_from_its_writes_while_its_lease_lives() -> (
+    None
+):
+    inner = _Counting()
+    clock = FixedClock(datetime(2025, 1, 1, tzinfo=UTC))
+    jobs = CachedJobs(inner, clock)
+    job = MonthlyRewardJob.start(
+        jobs.new_id(), Period(2024, 12), clock.now(), "a", timedelta(seconds=60)
+    )
+    await jobs.create(job)
+    job.begin_snapshot("students")  # in memory only: not written yet
+    found = await jobs.find(Period(2024, 12))
+    assert found is not None and found.progress.category is None  # as stored, not as held
+    await jobs.save_progress(job)
+    found = await jobs.find(Period(2024, 12))
+    assert found is not None and found.progress.category == "students"
+    assert found == await inner.find(Period(2024, 12))  # the same job the database holds
+    inner.finds = 0
+    clock.current += timedelta(seconds=61)  # the lease this process wrote has expired
+    await jobs.find(Period(2024, 12))
+    assert inner.finds == 1  # another worker may have taken over: ask the database
+    clock.current -= timedelta(seconds=61)
+    await jobs.save_lease(job)
+    superseded = copy.deepcopy(job)
+    superseded.epoch += 1  # a newer attempt, elsewhere
+    await inner.save(superseded)
+    assert not await jobs.save_lease(job)  # fenced out: this process forgets the month
+    found = await jobs.find(Period(2024, 12))
+    assert found is not None and found.epoch == job.epoch + 1
+    assert inner.finds == 2
 
 
 class _Gated(InMemoryJobRepository):
@@ -99,10 +133,10 @@ class _Gated(InMemoryJobRepository):
 
 async def test_reads_of_a_running_month_in_flight_together_are_shared() -> None:
     inner = _Gated()
-    jobs = CompletedJobCache(inner)
+    jobs = CachedJobs(inner, FixedClock(datetime(2025, 1, 1, tzinfo=UTC)))
     start = datetime(2025, 1, 1, tzinfo=UTC)
     job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
-    await jobs.create(job)
+    await inner.create(job)  # another process's month
     readers = [asyncio.ensure_future(jobs.find(Period(2024, 12))) for _ in range(50)]
     await asyncio.sleep(0)
     inner.gate.set()
@@ -117,10 +151,10 @@ async def test_reads_of_a_running_month_in_flight_together_are_shared() -> None:
 
 async def test_a_read_after_our_own_write_never_shares_an_older_read() -> None:
     inner = _Gated()
-    jobs = CompletedJobCache(inner)
+    jobs = CachedJobs(inner, FixedClock(datetime(2025, 1, 1, tzinfo=UTC)))
     start = datetime(2025, 1, 1, tzinfo=UTC)
     job = MonthlyRewardJob.start(jobs.new_id(), Period(2024, 12), start, "a", timedelta(60))
-    await jobs.create(job)
+    await inner.create(job)  # another process's month
     older = asyncio.ensure_future(jobs.find(Period(2024, 12)))  # in flight, held at the gate
     await asyncio.sleep(0)
     job.complete(start + timedelta(seconds=5))
@@ -130,5 +164,5 @@ async def test_a_read_after_our_own_write_never_shares_an_older_read() -> None:
     inner.gate.set()
     read_after_write = await newer
     await older
-    assert inner.finds == 2  # the read after the save did not join the one before it
+    assert inner.finds == 1  # the read after the save did not join the one before it
     assert read_after_write is not None and read_after_write.status is JobStatus.COMPLETED
