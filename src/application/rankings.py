@@ -10,7 +10,7 @@ from application.ports.clock import Clock
 from application.ports.participant_source import ParticipantSource
 from application.ports.snapshot_repository import SnapshotRepository
 from domain.period import Period
-from domain.ranking import Category, RankedEntry, Ranking, RankingBuilder
+from domain.ranking import Category, RankedEntry, RankingBuilder
 from domain.snapshot import RankingSnapshot
 
 Fence = Callable[[], Awaitable[None]]
@@ -38,22 +38,16 @@ class Rankings:
         found = await self._snapshots.find(period, category)
         return found if found is not None and found.is_frozen else None
 
-    async def rank(self, categories: Sequence[Category]) -> dict[str, Ranking]:
-        """Ranks several categories now, from one read of the participants where the source
-        can. Ranked as they stream in, into compact rankings: no list of a million of them."""
-        builders = {c.name: RankingBuilder(c) for c in categories}
-        async for category, participant in self._participants.stream_together(categories):
-            builders[category.name].add(participant)
-        return {name: builder.ranked() for name, builder in builders.items()}
-
     async def freeze(
-        self, period: Period, category: Category, fence: Fence, ranked: Ranking | None = None
+        self, period: Period, category: Category, fence: Fence
     ) -> tuple[RankingSnapshot, Sequence[RankedEntry]]:
-        """Stores the category's ranking for good: `ranked` when it was just ranked, else one
-        made now. A build a crash left half done is started over. The entries are handed back
-        so they are not read again."""
-        if ranked is None:
-            ranked = (await self.rank((category,)))[category.name]
+        """Ranks the category now and stores the ranking for good; a build a crash left half
+        done is started over. The entries are handed back so they are not read again."""
+        # Ranked as they stream in, into a compact ranking: no list of a million participants.
+        builder = RankingBuilder(category)
+        async for participant in self._participants.stream(category):
+            builder.add(participant)
+        ranked = builder.ranked()
         await fence()
         snapshot = await self._snapshots.start_building(period, category.name, self._clock.now())
 

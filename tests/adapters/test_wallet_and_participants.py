@@ -5,7 +5,7 @@ from bson import ObjectId
 
 from application.ports.wallet import CreditOutcome
 from domain.period import Period
-from domain.ranking import DEFAULT_CATEGORIES, Category, Participant, RankedEntry
+from domain.ranking import DEFAULT_CATEGORIES, RankedEntry
 from domain.reward import Reward
 from domain.tiers import DEFAULT_TIERS
 from infrastructure.mongo.mappers import reward_id
@@ -143,31 +143,3 @@ async def test_participants_are_active_users_of_the_role_with_nulls_as_none(db) 
         (2, None),
     )
     assert found[str(ids[1])].counters == (None, None)
-
-
-async def test_one_read_for_several_categories_gives_what_a_read_of_each_gives(db) -> None:  # type: ignore[no-untyped-def]
-    teachers = DEFAULT_CATEGORIES[1]
-    # A second category of the students' role: a user of it belongs to both.
-    streaks = Category("streaks", "student", (("student.streak", 1),))
-    await insert_users(
-        db,
-        {"role": "student", "isActive": True, "name": "Ann", "student": {"streak": 4}},
-        {"role": "student", "isActive": True, "student": {"totalTests": 3}},
-        {"role": "teacher", "isActive": True, "teacher": {"totalAttemptsOfStudents": 7}},
-        {"role": "teacher", "isActive": False},
-        {"role": "admin", "isActive": True},
-    )
-    source = MongoParticipantSource(db["users"])
-    categories = (STUDENTS, teachers, streaks)
-    together: dict[str, list[Participant]] = {c.name: [] for c in categories}
-    async for category, participant in source.stream_together(categories):
-        together[category.name].append(participant)
-    for category in categories:
-        alone = [p async for p in source.stream(category)]
-        assert sorted(together[category.name], key=_by_id) == sorted(alone, key=_by_id)
-    assert [len(together[c.name]) for c in categories] == [2, 1, 2]
-    assert {p.counters for p in together["streaks"]} == {(None,), (4,)}
-
-
-def _by_id(participant: Participant) -> str:
-    return participant.user_id

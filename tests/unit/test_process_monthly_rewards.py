@@ -1,12 +1,10 @@
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
 
 from tests.fakes import FakeUser, make_users
 from tests.unit.conftest import World, build_world
 
 from domain.job import JobStatus
 from domain.period import Period
-from domain.ranking import Category, Participant
 from domain.reward import RewardStatus
 
 
@@ -104,21 +102,3 @@ async def test_a_crash_marks_the_job_failed_with_message_and_stack() -> None:
 def test_fake_users_are_distinct() -> None:
     users: list[FakeUser] = make_users(10, 10, inactive=2, admins=1)
     assert len({u.user_id for u in users}) == 23
-
-
-async def test_a_background_run_ranks_every_category_from_one_read_of_the_users(
-    world: World,
-) -> None:
-    reads: list[tuple[str, ...]] = []
-    stream_together = world.users.stream_together
-
-    def counted(categories: Sequence[Category]) -> AsyncIterator[tuple[Category, Participant]]:
-        reads.append(tuple(c.name for c in categories))
-        return stream_together(categories)
-
-    world.users.stream_together = counted  # type: ignore[method-assign]
-    await run_month(world)
-    assert reads == [("students", "teachers")]  # not one read per category
-    job = await world.status.execute()
-    assert job.status is JobStatus.COMPLETED
-    assert job.results.total_coins_awarded == 8100 + 3500  # the same pay as ranked one by one

@@ -25,7 +25,7 @@ from application.retrying import retrying
 from application.run_settings import RunSettings
 from domain.errors import JobNotFound, LeaseLost
 from domain.job import AttemptOutcome, JobStatus, MonthlyRewardJob
-from domain.ranking import Category, RankedEntry, Ranking
+from domain.ranking import Category, RankedEntry
 from domain.reward import Reward
 from domain.snapshot import RankingSnapshot
 
@@ -139,38 +139,14 @@ class ProcessMonthlyRewards:
     async def _pay_categories(
         self, job: MonthlyRewardJob, keeper: LeaseKeeper, log: JobLog, step: _StepTime
     ) -> None:
-        ranked = await self._rank_together(job, keeper, step)
         for category in self._settings.policy.categories:
             log.info("Processing category: %s...", category.name)
-            await self._pay_category(job, category, keeper, step, ranked.pop(category.name, None))
+            await self._pay_category(job, category, keeper, step)
             result = job.results.categories[category.name]
             log.info("%s completed: %d rewards awarded", category.name, result.rewards_awarded)
 
-    async def _rank_together(
-        self, job: MonthlyRewardJob, keeper: LeaseKeeper, step: _StepTime
-    ) -> dict[str, Ranking]:
-        """A background run ranks every category not frozen yet from one read of the users, at
-        one moment. A step ranks each in its turn: a ranking held in memory would not outlive
-        the step, and the next step would read the users again for it."""
-        categories = self._settings.policy.categories
-        if step.until is not None or len(categories) < 2:
-            return {}
-        unfrozen = [
-            c for c in categories if await self._rankings.find_frozen(job.period, c.name) is None
-        ]
-        if len(unfrozen) < 2:
-            return {}
-        job.begin_snapshot(unfrozen[0].name)
-        await self._save_progress(job, keeper)
-        return await self._rankings.rank(unfrozen)
-
     async def _pay_category(
-        self,
-        job: MonthlyRewardJob,
-        category: Category,
-        keeper: LeaseKeeper,
-        step: _StepTime,
-        ranked: Ranking | None,
+        self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper, step: _StepTime
     ) -> None:
         step.check(self._clock.now())  # no new category once the step's time is up
         snapshot = await self._rankings.find_frozen(job.period, category.name)
@@ -178,9 +154,7 @@ class ProcessMonthlyRewards:
         if snapshot is None:
             job.begin_snapshot(category.name)
             await self._save_progress(job, keeper)
-            snapshot, fresh = await self._rankings.freeze(
-                job.period, category, keeper.fence, ranked
-            )
+            snapshot, fresh = await self._rankings.freeze(job.period, category, keeper.fence)
             job.ranking_frozen(category.name, snapshot.total_participants)
         paid_up_to = job.begin_crediting(category.name, snapshot.total_participants)
         if paid_up_to >= snapshot.total_participants:
