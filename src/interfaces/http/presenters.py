@@ -34,8 +34,8 @@ def timestamp(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with milliseconds and a Z, as the seed system's clients parse it."""
     if moment is None:
         return None
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat is C; strftime was 4% of a status answer's CPU.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def _timeline(job: MonthlyRewardJob) -> dict[str, Any]:
