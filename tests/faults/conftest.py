@@ -72,10 +72,14 @@ class Deployment:
     instances: list[ServiceInstance] = field(default_factory=list)
 
     def start_instance(self, **extra_env: str) -> ServiceInstance:
+        return self.launch_instance(**extra_env).wait_healthy()
+
+    def launch_instance(self, **extra_env: str) -> ServiceInstance:
+        """Starts an instance without waiting for it to answer."""
         log = self.folder / f"instance-{len(self.instances)}.log"
         instance = ServiceInstance(self.settings, log, {**FAULT_ENV, **extra_env})
         self.instances.append(instance)
-        return instance.wait_healthy()
+        return instance
 
     def logs(self) -> str:
         return "\n".join(f"--- {i.log.name} ---\n{i.log_text()[-2500:]}" for i in self.instances)
