@@ -74,8 +74,9 @@ def _check_keys(variable: str, keys: tuple[str, ...], settings: Settings) -> Non
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn has no timeout for a request's headers on a new connection: a slow client holds
     its connection until limit_concurrency fills, then newcomers get 503 at once (documented;
-    a reverse proxy's header timeout closes that gap). Either parser caps a request's line and
-    headers at 16 KiB: httptools (the default, faster) by capped_parser.py, h11 by itself."""
+    a reverse proxy's header timeout closes that gap). httptools (the default, faster) has its
+    request line and headers capped at 16 KiB by capped_parser.py; h11 caps only a head still
+    arriving (tests/http/test_header_cap.py)."""
     return {
         "http": CappedHttpToolsProtocol if settings.http_parser == "httptools" else "h11",
         # An idle keep-alive connection is closed after this many seconds.
