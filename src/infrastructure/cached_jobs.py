@@ -10,8 +10,9 @@ holds the month's lease, the job as stored is the job as this process last wrote
 write lands only for the newest attempt, and another worker may take over only once the lease
 has expired. So until the lease this process wrote expires, `find` answers from those writes,
 field by field as they were stored (a lease renewal replaces only the lease). A write refused by
-the fence forgets the month at once. Otherwise the month is read from the database, and requests
-that arrive while a read is in flight share it.
+the fence forgets the month at once; during a database outage the month is still answered, as
+last written, until that lease expires. Otherwise the month is read from the database, and
+requests that arrive while a read is in flight share it.
 """
 
 from __future__ import annotations
@@ -84,17 +85,18 @@ class CachedJobs(JobRepository):
         whole: bool = False,
     ) -> bool:
         """A read in flight may have begun before this write: later finds must not share it. A
-        write that lands updates the month as written (`stored` copies what it wrote); any other
-        outcome forgets it."""
+        write that lands updates the month as written (`stored` copies what it wrote); one the
+        fence refuses forgets it. One that raises (the database away) may or may not have
+        landed: what is held stays as it was, at most that write behind the database and never
+        ahead of it, so a lease it shows as live is live there too."""
         period = job.period
         self._reading.pop(period, None)
-        landed = False
         try:
             landed = await write
-            return landed
         finally:
             self._reading.pop(period, None)
-            self._note_write(job, landed, stored, whole)
+        self._note_write(job, landed, stored, whole)
+        return landed
 
     def _note_write(
         self,

@@ -107,6 +107,21 @@ async def test_the_month_this_process_pays_is_answered_from_its_writes_while_its
     await jobs.find(Period(2024, 12))
     assert inner.finds == 1  # another worker may have taken over: ask the database
     clock.current -= timedelta(seconds=61)
+    broken = _Counting()
+    held = CachedJobs(broken, clock)
+    await held.create(job)
+
+    async def away(_: MonthlyRewardJob) -> bool:
+        raise ConnectionError("the database is away")
+
+    broken.save_progress = away  # type: ignore[method-assign]
+    job.progress.category = "teachers"
+    with pytest.raises(ConnectionError):
+        await held.save_progress(job)  # landed or not, nobody knows: what is held stays
+    during = await held.find(Period(2024, 12))
+    assert during is not None and during.progress.category == "students"
+    assert broken.finds == 0  # answered while the database is away, as last written
+    job.progress.category = "students"
     await jobs.save_lease(job)
     superseded = copy.deepcopy(job)
     superseded.epoch += 1  # a newer attempt, elsewhere
