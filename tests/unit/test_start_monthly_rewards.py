@@ -181,3 +181,48 @@ async def test_a_read_after_our_own_write_never_shares_an_older_read() -> None:
     await older
     assert inner.finds == 1  # the read after the save did not join the one before it
     assert read_after_write is not None and read_after_write.status is JobStatus.COMPLETED
+
+
+async def test_a_heartbeat_landing_after_completion_in_memory_does_not_cache_a_completion() -> None:
+    """The worker completes the job in memory, then saves it; a lease renewal that lands in
+    between writes only the lease: the month is still processing where it is stored."""
+    inner = _Counting()
+    clock = FixedClock(datetime(2025, 1, 1, tzinfo=UTC))
+    jobs = CachedJobs(inner, clock)
+    job = MonthlyRewardJob.start(
+        jobs.new_id(), Period(2024, 12), clock.now(), "a", timedelta(seconds=60)
+    )
+    await jobs.create(job)
+    job.complete(clock.now())  # in memory only: the completion's save has not landed
+    assert await jobs.save_lease(job)
+    found = await jobs.find(Period(2024, 12))
+    assert found is not None and found.status is JobStatus.PROCESSING
+
+
+async def test_what_is_held_is_the_job_as_sent_not_as_changed_while_in_flight() -> None:
+    class Slow(_Counting):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = asyncio.Event()
+
+        async def save_progress(self, job: MonthlyRewardJob) -> bool:
+            sent = copy.deepcopy(job)  # what a real adapter has serialised by now
+            await self.gate.wait()
+            return await super().save_progress(sent)
+
+    inner = Slow()
+    clock = FixedClock(datetime(2025, 1, 1, tzinfo=UTC))
+    jobs = CachedJobs(inner, clock)
+    job = MonthlyRewardJob.start(
+        jobs.new_id(), Period(2024, 12), clock.now(), "a", timedelta(seconds=60)
+    )
+    await jobs.create(job)
+    job.begin_snapshot("students")
+    saving = asyncio.ensure_future(jobs.save_progress(job))
+    await asyncio.sleep(0)
+    job.begin_snapshot("teachers")  # the worker moves on while the write is in flight
+    inner.gate.set()
+    assert await saving
+    found = await jobs.find(Period(2024, 12))
+    assert found is not None and found.progress.category == "students"
+    assert found == await inner.find(Period(2024, 12))
