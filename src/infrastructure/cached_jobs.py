@@ -26,7 +26,6 @@ import asyncio
 import copy
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
@@ -34,7 +33,6 @@ from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 
 _MONTHS_KEPT = 64
-T = TypeVar("T")
 
 
 class CachedJobs(JobRepository):

@@ -14,7 +14,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # A request's line plus headers may take this many bytes (h11's own cap is set to the same).
 MAX_HEADER_BYTES = 16 * 1024
-_TOO_LARGE = b"Request line and headers exceed 16 KiB."
+_TOO_LARGE = f"Request line and headers exceed {MAX_HEADER_BYTES // 1024} KiB.".encode()
 
 
 class CappedHttpToolsProtocol(HttpToolsProtocol):
