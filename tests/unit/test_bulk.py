@@ -72,3 +72,32 @@ async def test_one_at_a_time_is_strictly_sequential() -> None:
 
     await bounded([call(i) for i in range(3)], 1)
     assert order == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
+
+
+async def test_callers_sharing_a_gate_are_served_in_the_order_they_came() -> None:
+    """Two overlapping batches on one gate: the older one's calls all run before the younger
+    one's, so it finishes first (its checkpoint need not wait on the younger one's writes), and
+    the gate bounds both together."""
+    gate = asyncio.Semaphore(3)
+    log: list[str] = []
+    running = peak = 0
+
+    def call(name: str) -> Callable[[], Awaitable[str]]:
+        async def work() -> str:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            log.append(name)
+            await asyncio.sleep(0.001)
+            running -= 1
+            return name
+
+        return work
+
+    older = asyncio.ensure_future(bounded([call(f"old{i}") for i in range(9)], 3, gate))
+    await asyncio.sleep(0)  # the older batch's lanes queue first
+    younger = asyncio.ensure_future(bounded([call(f"new{i}") for i in range(9)], 3, gate))
+    await asyncio.gather(older, younger)
+    assert log[:9] == [f"old{i}" for i in range(9)]
+    assert sorted(log[9:]) == [f"new{i}" for i in range(9)]
+    assert peak == 3

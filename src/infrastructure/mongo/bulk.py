@@ -15,7 +15,6 @@ checkpoints after it never records a write that was not acknowledged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -52,19 +51,18 @@ async def bulk_update(
 ) -> list[int]:
     """Applies the updates in `chunked(operations, chunk)` commands, up to `concurrency` in flight
     (one at a time when `ordered`: order across chunks needs them in sequence); returns how many
-    documents matched in each chunk, in chunk order. Each command also holds `gate` while it is
-    in flight, so calls running side by side share one limit."""
+    documents matched in each chunk, in chunk order. `gate` bounds the commands in flight of
+    calls running side by side, the call that came first served first (see `bounded`)."""
     parts = chunked(operations, chunk)
 
     def send(part: Sequence[UpdateOne]) -> Callable[[], Awaitable[int]]:
         async def call() -> int:
-            async with gate or contextlib.nullcontext():
-                result = await collection.bulk_write(list(part), ordered=ordered)
+            result = await collection.bulk_write(list(part), ordered=ordered)
             return int(result.matched_count)
 
         return call
 
-    return await bounded([send(part) for part in parts], 1 if ordered else concurrency)
+    return await bounded([send(part) for part in parts], 1 if ordered else concurrency, gate)
 
 
 async def insert_chunked(
