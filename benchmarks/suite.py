@@ -26,6 +26,7 @@ from domain.period import Period
 T = TypeVar("T")
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 Results = dict[str, Any]
+WARM_UP_USERS = 2_000
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,26 @@ class Suite:
         log(f"naive: {result['seconds']:.1f}s, verified={result['verified']}")
         return result
 
+    async def warm_up(self) -> dict[str, Any]:
+        """An untimed month of WARM_UP_USERS before any measured case. The first month on a
+        freshly started server paid its warm-up (new backends, their caches) inside its time:
+        1.5-3 s more at 20k than the same month run next (measured here, runs alternated).
+        It was always ours that ran first, while the floor's best run came after its own
+        first, slower one; now every measured case finds the server as a running one is."""
+        population = Population(WARM_UP_USERS, self._options.seed)
+
+        async def work(db: Database) -> dict[str, Any]:
+            result = await run_ours(db, self._url, population, self._options.period, None)
+            return {key: result[key] for key in ("users", "wall_seconds", "verified")}
+
+        return await self._case("warm-up", WARM_UP_USERS, work)
+
     async def run(self, checkpoint: Callable[[Results], object]) -> Results:
         """Runs every case; `checkpoint` gets the results so far after each one, so a run that
         is interrupted still leaves its figures."""
         options = self._options
         results: Results = {
+            "warm_up": await self.warm_up(),
             "end_to_end": [],
             "floor": [],
             "naive": None,
