@@ -38,16 +38,26 @@ class Rankings:
         found = await self._snapshots.find(period, category)
         return found if found is not None and found.is_frozen else None
 
-    async def freeze(
-        self, period: Period, category: Category, fence: Fence
-    ) -> tuple[RankingSnapshot, Sequence[RankedEntry]]:
-        """Ranks the category now and stores the ranking for good; a build a crash left half
-        done is started over. The entries are handed back so they are not read again."""
+    async def rank(self, category: Category) -> Sequence[RankedEntry]:
+        """The category's ranking as its participants stand now; nothing is written."""
         # Ranked as they stream in, into a compact ranking: no list of a million participants.
         builder = RankingBuilder(category)
         async for participant in self._participants.stream(category):
             builder.add(participant)
-        ranked = builder.ranked()
+        return builder.ranked()
+
+    async def freeze(
+        self,
+        period: Period,
+        category: Category,
+        fence: Fence,
+        ranked: Sequence[RankedEntry] | None = None,
+    ) -> tuple[RankingSnapshot, Sequence[RankedEntry]]:
+        """Stores the category's ranking for good: `ranked` when it was read ahead, else ranked
+        now; a build a crash left half done is started over. The entries are handed back so
+        they are not read again."""
+        if ranked is None:
+            ranked = await self.rank(category)
         await fence()
         snapshot = await self._snapshots.start_building(period, category.name, self._clock.now())
 

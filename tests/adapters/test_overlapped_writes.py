@@ -12,6 +12,7 @@ from pymongo.errors import BulkWriteError
 from tests.adapters.test_wallet_and_participants import STUDENTS, insert_users, reward_for
 
 from application.ports.wallet import CreditOutcome, CreditResult
+from domain.ranking import DEFAULT_CATEGORIES
 from infrastructure.mongo.bulk import insert_chunked
 from infrastructure.mongo.participant_source import MongoParticipantSource
 from infrastructure.mongo.server_profile import WriteLimits
@@ -93,6 +94,21 @@ async def test_wallets_noted_by_the_ranking_read_are_credited_without_reading_th
         (12, 1),
         (10, 1),
     ]
+
+
+async def test_the_next_categorys_read_leaves_the_notes_being_credited(db) -> None:  # type: ignore[no-untyped-def]
+    """The teachers' ranking is read while the students are credited: it must not forget the
+    students' notes (each would cost its chunk a read back)."""
+    ids = await _students(db, SHAPES[:7])
+    shapes = WalletShapes()
+    source = MongoParticipantSource(db["users"], shapes)
+    _ = [p async for p in source.stream(STUDENTS)]
+    _ = [p async for p in source.stream(DEFAULT_CATEGORIES[1])]  # the teachers, read ahead
+    assert len(shapes) == 5
+    wallet = CountingWallet(db["users"], limits=OVERLAPPED, shapes=shapes)
+    results = await wallet.credit([reward_for(u, 101) for u in ids])
+    assert _outcomes(results) == [CreditOutcome.CREDITED] * 7
+    assert wallet.reads == 0
 
 
 async def test_a_stale_note_costs_a_read_never_a_wrong_payment(db) -> None:  # type: ignore[no-untyped-def]

@@ -1,3 +1,4 @@
+import asyncio
 from collections import Counter
 
 from tests.fakes import FakeUser, make_users
@@ -102,3 +103,33 @@ async def test_a_crash_marks_the_job_failed_with_message_and_stack() -> None:
 def test_fake_users_are_distinct() -> None:
     users: list[FakeUser] = make_users(10, 10, inactive=2, admins=1)
     assert len({u.user_id for u in users}) == 23
+
+
+async def test_the_next_categorys_ranking_is_read_while_this_one_is_paid(world: World) -> None:
+    """The teachers are read while the students' batches are still being credited, and the month
+    pays exactly what a run without reading ahead pays."""
+    events: list[str] = []
+    stream, credit = world.users.stream, world.users.credit
+
+    async def recorded_stream(category):  # type: ignore[no-untyped-def]
+        events.append(f"read {category.name}")
+        async for participant in stream(category):
+            await asyncio.sleep(0)  # a read takes turns with the credits, as on a server
+            yield participant
+
+    async def recorded_credit(rewards):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0)
+        events.append(f"credit {rewards[0].category}")
+        return await credit(rewards)
+
+    world.users.stream = recorded_stream  # type: ignore[method-assign]
+    world.users.credit = recorded_credit  # type: ignore[method-assign]
+    await run_month(world)
+    job = await world.status.execute()
+    assert job.status is JobStatus.COMPLETED
+    assert events.count("read teachers") == 1  # read once, ahead, and not again at its turn
+    teachers_read = events.index("read teachers")
+    students_credited = [i for i, e in enumerate(events) if e == "credit students"]
+    assert len(students_credited) == 6 and teachers_read < students_credited[-1]
+    assert job.results.categories["teachers"].rewards_awarded == 6
+    assert (await world.snapshots.find(Period(2024, 12), "teachers")) is not None

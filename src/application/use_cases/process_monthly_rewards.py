@@ -25,6 +25,7 @@ from application.retrying import retrying
 from application.run_settings import RunSettings
 from domain.errors import JobNotFound, LeaseLost
 from domain.job import AttemptOutcome, JobStatus, MonthlyRewardJob
+from domain.period import Period
 from domain.ranking import Category, RankedEntry
 from domain.reward import Reward
 from domain.snapshot import RankingSnapshot
@@ -60,6 +61,47 @@ class _Paying:
     outcome: asyncio.Future[BatchOutcome]
     last_rank: int
     began: datetime
+
+
+class _ReadAhead:
+    """The next category's ranking, read while this one is paid (background runs only: a step
+    starts no work it may not finish). Paying does not change what ranks a user (the score's
+    counters, xp, createdAt), so the ranking read ahead is the one that would be read later."""
+
+    def __init__(self, rankings: Rankings, period: Period) -> None:
+        self._rankings = rankings
+        self._period = period
+        self._category: str | None = None
+        self._task: asyncio.Task[Sequence[RankedEntry] | None] | None = None
+
+    def start(self, category: Category) -> None:
+        self._category = category.name
+        self._task = asyncio.ensure_future(self._read(category))
+
+    async def _read(self, category: Category) -> Sequence[RankedEntry] | None:
+        if await self._rankings.find_frozen(self._period, category.name) is not None:
+            return None  # frozen by an earlier attempt: nothing to read
+        return await self._rankings.rank(category)
+
+    async def take(self, category: Category) -> Sequence[RankedEntry] | None:
+        """The ranking read ahead for `category`, once read (its error, if the read failed);
+        None when none was."""
+        task, self._task = self._task, None
+        if task is None or self._category != category.name:
+            await self.cancel(task)
+            return None
+        return await task
+
+    @staticmethod
+    async def cancel(task: asyncio.Task[Sequence[RankedEntry] | None] | None) -> None:
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stops a read nobody will take (the run failed, was superseded or shut down)."""
+        task, self._task = self._task, None
+        await self.cancel(task)
 
 
 async def _drain(task: asyncio.Future[BatchOutcome]) -> None:
@@ -139,23 +181,42 @@ class ProcessMonthlyRewards:
     async def _pay_categories(
         self, job: MonthlyRewardJob, keeper: LeaseKeeper, log: JobLog, step: _StepTime
     ) -> None:
-        for category in self._settings.policy.categories:
-            log.info("Processing category: %s...", category.name)
-            await self._pay_category(job, category, keeper, step)
-            result = job.results.categories[category.name]
-            log.info("%s completed: %d rewards awarded", category.name, result.rewards_awarded)
+        categories = self._settings.policy.categories
+        ahead = _ReadAhead(self._rankings, job.period)
+        try:
+            for index, category in enumerate(categories):
+                log.info("Processing category: %s...", category.name)
+                following = categories[index + 1] if index + 1 < len(categories) else None
+                if step.until is not None:
+                    following = None  # a step starts no work it may not finish
+                await self._pay_category(job, category, keeper, step, ahead, following)
+                result = job.results.categories[category.name]
+                log.info("%s completed: %d rewards awarded", category.name, result.rewards_awarded)
+        finally:
+            await ahead.close()
 
     async def _pay_category(
-        self, job: MonthlyRewardJob, category: Category, keeper: LeaseKeeper, step: _StepTime
+        self,
+        job: MonthlyRewardJob,
+        category: Category,
+        keeper: LeaseKeeper,
+        step: _StepTime,
+        ahead: _ReadAhead,
+        following: Category | None,
     ) -> None:
         step.check(self._clock.now())  # no new category once the step's time is up
         snapshot = await self._rankings.find_frozen(job.period, category.name)
+        read_ahead = await ahead.take(category)
         fresh = None
         if snapshot is None:
             job.begin_snapshot(category.name)
             await self._save_progress(job, keeper)
-            snapshot, fresh = await self._rankings.freeze(job.period, category, keeper.fence)
+            snapshot, fresh = await self._rankings.freeze(
+                job.period, category, keeper.fence, read_ahead
+            )
             job.ranking_frozen(category.name, snapshot.total_participants)
+        if following is not None:
+            ahead.start(following)  # read while this category is paid
         paid_up_to = job.begin_crediting(category.name, snapshot.total_participants)
         if paid_up_to >= snapshot.total_participants:
             return  # nobody to pay, or a previous attempt paid them all

@@ -33,7 +33,7 @@ class MongoParticipantSource(ParticipantSource):
         projection.update({path: 1 for path in category.counter_paths})
         shapes = self._shapes
         if shapes is not None:
-            shapes.restart()
+            shapes.restart(category.name)
             projection.update(SHAPE_PROJECTION)
         cursor = self._users.find({"role": category.role, "isActive": True}, projection).batch_size(
             _CURSOR_BATCH
@@ -41,7 +41,7 @@ class MongoParticipantSource(ParticipantSource):
         async for doc in cursor:
             user_id = user_id_from_db(doc["_id"])
             if shapes is not None:
-                shapes.note(user_id, doc)
+                shapes.note(category.name, user_id, doc)
             yield Participant(
                 user_id=user_id,
                 name=_text(doc.get("name")),

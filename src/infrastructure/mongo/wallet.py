@@ -87,25 +87,32 @@ def _needs(doc: Mapping[str, Any]) -> int:
 
 
 class WalletShapes:
-    """Which wallets the ranking read saw with null or missing fields, by user id, until the
-    credit takes them. Only a hint: a wrong note makes its chunk fall short and be read back."""
+    """Which wallets the ranking reads saw with null or missing fields, by category and user id,
+    until the credit takes them. Only a hint: a wrong note makes its chunk fall short and be read
+    back."""
 
     def __init__(self) -> None:
-        self._needs: dict[str, int] = {}
+        self._needs: dict[str, dict[str, int]] = {}
 
-    def restart(self) -> None:
-        """A new ranking read: forget what an earlier one saw (bounds the memory to one read)."""
-        self._needs.clear()
+    def restart(self, category: str) -> None:
+        """A new ranking read of `category`: forget what an earlier read of it saw. The memory
+        stays bounded by one read per category, and the next category's read, running while
+        this one is credited, leaves this one's notes alone."""
+        self._needs[category] = {}
 
-    def note(self, user_id: str, doc: Mapping[str, Any]) -> None:
+    def note(self, category: str, user_id: str, doc: Mapping[str, Any]) -> None:
         if needs := _needs(doc):
-            self._needs[user_id] = needs
+            self._needs.setdefault(category, {})[user_id] = needs
 
     def take(self, user_ids: Sequence[str]) -> dict[str, int]:
-        return {u: n for u in user_ids if (n := self._needs.pop(u, 0))}
+        """The notes of these users, forgotten here (a user is in one category: one role)."""
+        taken: dict[str, int] = {}
+        for notes in self._needs.values():
+            taken.update((u, n) for u in user_ids if (n := notes.pop(u, 0)))
+        return taken
 
     def __len__(self) -> int:
-        return len(self._needs)
+        return sum(len(notes) for notes in self._needs.values())
 
 
 class MongoWallet(Wallet):
