@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -361,10 +362,9 @@ def entry() -> None:
     code = main()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A reader that left, or a stream already closed: nothing more can reach it.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a reader that left, or a stream already closed
-            pass
     os._exit(code)
 
 
