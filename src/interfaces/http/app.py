@@ -58,6 +58,7 @@ def _state(container: Container, settings: Settings) -> State:
     return State(
         {
             "settings": settings,
+            "clock": container.clock(),
             "db": container.db(),
             "runner": container.runner(),
             "write_limits": container.write_limits(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -46,13 +46,23 @@ def key_level(level: KeyLevel) -> dict[str, KeyLevel]:
     return {"key": level}
 
 
+# Where a request's verdict is kept: the failed-key rate limit asks before the guard does.
+_VERDICT = "rewards.valid_key"
+
+
 def has_valid_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    """Whether the route asks for no key, or the request carries one it takes."""
-    level: KeyLevel | None = connection.route_handler.opt.get("key")
-    if level is None:
-        return True
-    settings: Settings = connection.app.state.settings
-    return key_matches(connection.headers.get(HEADER), accepted_keys(settings, level))
+    """Whether the route asks for no key, or the request carries one it takes; worked out once
+    per request."""
+    scope = cast(dict[str, Any], connection.scope)
+    verdict: bool | None = scope.get(_VERDICT)
+    if verdict is None:
+        level: KeyLevel | None = connection.route_handler.opt.get("key")
+        settings: Settings = connection.app.state.settings
+        verdict = level is None or key_matches(
+            connection.headers.get(HEADER), accepted_keys(settings, level)
+        )
+        scope[_VERDICT] = verdict
+    return verdict
 
 
 # Guards are coroutines: Litestar runs a plain-function guard in a worker thread, a thread hop

@@ -12,11 +12,11 @@ from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import DEFAULT_LIMIT, ListRecentJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
-from domain.period import Period
 from interfaces.http.auth import key_level, require_key
+from interfaces.http.dependencies import requested_period
 from interfaces.http.openapi import KEYED, PeriodBodyOperation, errors
 from interfaces.http.presenters import Envelope, envelope, job_status, job_summary, start_answer
-from interfaces.http.schemas import LimitQuery, check_query, query_fields
+from interfaces.http.schemas import LimitQuery, MonthQuery, YearQuery, check_query, query_fields
 from interfaces.http.signing import require_signature
 
 _PERIOD = query_fields("month", "year")
@@ -46,10 +46,13 @@ class MonthlyRewardsController(Controller):
     )
     async def start(
         self,
+        request: Request[Any, Any, Any],
         start_monthly_rewards: NamedDependency[StartMonthlyRewards],
-        requested_period: NamedDependency[Period | None],
+        month: MonthQuery = None,
+        year: YearQuery = None,
     ) -> Envelope:
-        return start_answer(await start_monthly_rewards.execute(requested_period))
+        period = await requested_period(request, month, year)
+        return start_answer(await start_monthly_rewards.execute(period))
 
     @post(
         "/retry",
@@ -65,10 +68,13 @@ class MonthlyRewardsController(Controller):
     )
     async def retry(
         self,
+        request: Request[Any, Any, Any],
         retry_monthly_rewards: NamedDependency[RetryMonthlyRewards],
-        requested_period: NamedDependency[Period | None],
+        month: MonthQuery = None,
+        year: YearQuery = None,
     ) -> Envelope:
-        outcome = await retry_monthly_rewards.execute(requested_period)
+        period = await requested_period(request, month, year)
+        outcome = await retry_monthly_rewards.execute(period)
         job = outcome.job
         return envelope(
             f"Retry of monthly rewards for {job.period} started; it resumes where it stopped",
@@ -93,9 +99,10 @@ class MonthlyRewardsController(Controller):
         self,
         request: Request[Any, Any, Any],
         get_job_status: NamedDependency[GetJobStatus],
-        requested_period: NamedDependency[Period | None],
+        month: MonthQuery = None,
+        year: YearQuery = None,
     ) -> Envelope:
-        job = await get_job_status.execute(requested_period)
+        job = await get_job_status.execute(await requested_period(request, month, year))
         return envelope(
             "Job status retrieved successfully",
             job_status(job, get_job_status.health(job), request.app.state.settings.debug),
