@@ -18,9 +18,12 @@ from tests.http.conftest import ADMIN, SCHEDULER, wait_until_finished
 from tests.http.test_status_jobs_retry import failed_job
 
 from domain.period import Period
+from infrastructure.container import Container
 from infrastructure.settings import Settings, SettingsError
 from interfaces.http.app import create_app
+from interfaces.http.auth import require_key
 from interfaces.http.server import MIN_KEY_LENGTH, prepare_serve
+from interfaces.http.signing import require_key_and_signature
 
 BASE = "/api/ranking/monthly-rewards"
 OLD_KEY = "old-scheduler-key-2025"
@@ -173,3 +176,19 @@ async def test_keys_appear_in_no_answer_no_schema_and_no_log_line() -> None:
     for key in (SCHEDULER_KEY, ADMIN_KEY):
         assert all(key not in text for text in texts)
         assert key not in logged  # ...without the key
+
+
+def test_every_route_that_takes_a_key_is_guarded_by_the_key_check(container: Container) -> None:
+    """Routes name their key level in `opt`; each must also run a guard that checks it (the
+    POSTs run one guard for key and signature, so no route inherits the check from its
+    controller). Every route of the app, the operator surfaces' too."""
+    app = create_app(container)
+    checked = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "key" not in handler.opt:
+                continue
+            guards = handler.resolve_guards()
+            assert require_key in guards or require_key_and_signature in guards, route.path
+            checked += 1
+    assert checked >= 10  # the trigger, its reads, the steps, the admin reads...

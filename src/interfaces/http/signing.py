@@ -24,7 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.stores.memory import MemoryStore
 
 from infrastructure.settings import Settings
-from interfaces.http.auth import Unauthorized
+from interfaces.http.auth import Unauthorized, require_key
 
 TIMESTAMP_HEADER = "x-rewards-timestamp"
 SIGNATURE_HEADER = "x-rewards-signature"
@@ -99,3 +99,12 @@ async def require_signature(
         raise Unauthorized(
             "this signature was already used: sign every request anew, with a fresh timestamp"
         )
+
+
+async def require_key_and_signature(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The POSTs' one guard: the key, then the signature. Litestar copies the route handler for
+    each guard it runs, and two guards' copies were 7% of the trigger's CPU."""
+    await require_key(connection, handler)
+    await require_signature(connection, handler)

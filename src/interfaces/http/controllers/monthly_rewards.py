@@ -17,7 +17,7 @@ from interfaces.http.dependencies import requested_period
 from interfaces.http.openapi import KEYED, PeriodBodyOperation, errors
 from interfaces.http.presenters import Envelope, envelope, job_status, job_summary, start_answer
 from interfaces.http.schemas import LimitQuery, MonthQuery, YearQuery, check_query, query_fields
-from interfaces.http.signing import require_signature
+from interfaces.http.signing import require_key_and_signature
 
 _PERIOD = query_fields("month", "year")
 _POST_BODY = (
@@ -29,13 +29,12 @@ _POST_BODY = (
 class MonthlyRewardsController(Controller):
     path = "/api/ranking/monthly-rewards"
     tags = ["monthly rewards"]  # noqa: RUF012 - Litestar's own class attribute
-    guards = [require_key]  # noqa: RUF012
     security = KEYED
 
     @post(
         "/",
         operation_id="startMonthlyRewards",
-        guards=[require_signature],
+        guards=[require_key_and_signature],
         operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Start the month's rewards (idempotent); answers at once",
@@ -57,7 +56,7 @@ class MonthlyRewardsController(Controller):
     @post(
         "/retry",
         operation_id="retryMonthlyRewards",
-        guards=[require_signature],
+        guards=[require_key_and_signature],
         operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Resume a failed month (admin key)",
@@ -89,6 +88,7 @@ class MonthlyRewardsController(Controller):
 
     @get(
         "/status",
+        guards=[require_key],
         operation_id="getMonthlyRewardsStatus",
         summary="The named month's job, or the most recent one",
         before_request=check_query,
@@ -110,6 +110,7 @@ class MonthlyRewardsController(Controller):
 
     @get(
         "/jobs",
+        guards=[require_key],
         operation_id="listMonthlyRewardsJobs",
         summary="Recent jobs, newest month first",
         before_request=check_query,

@@ -13,18 +13,18 @@ from litestar.di import NamedDependency
 
 from application.use_cases.run_processing_step import RunProcessingStep
 from domain.errors import StepsNotEnabled
-from interfaces.http.auth import key_level, require_key
+from interfaces.http.auth import key_level
 from interfaces.http.deadline import OWN_DEADLINE
 from interfaces.http.openapi import KEYED, errors
 from interfaces.http.presenters import Envelope, step_answer
 from interfaces.http.schemas import InvalidRequest, check_query, query_fields
-from interfaces.http.signing import require_signature
+from interfaces.http.signing import require_key_and_signature
 
 
 @post(
     "/api/ranking/monthly-rewards/process",
     operation_id="processMonthlyRewardsStep",
-    guards=[require_key, require_signature],
+    guards=[require_key_and_signature],
     before_request=check_query,
     status_code=200,
     summary="Do one bounded step of the month's work (REWARDS_EXECUTION=steps)",
