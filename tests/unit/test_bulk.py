@@ -2,11 +2,14 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 
 from application.concurrency import bounded
 from infrastructure.mongo.bulk import chunked
+
+T = TypeVar("T")
 
 
 def test_chunks_are_consecutive_slices() -> None:
@@ -16,23 +19,32 @@ def test_chunks_are_consecutive_slices() -> None:
         chunked([1], 0)
 
 
-async def test_at_most_the_limit_runs_at_once_and_results_keep_their_order() -> None:
-    running = peak = 0
+class InFlight:
+    """Counts the calls running at once, and the most there ever were."""
 
-    def call(value: int) -> Callable[[], Awaitable[int]]:
-        async def work() -> int:
-            nonlocal running, peak
-            running += 1
-            peak = max(peak, running)
-            await asyncio.sleep(0.001 * (value % 3))
-            running -= 1
-            return value * 10
+    def __init__(self) -> None:
+        self.running = self.peak = 0
+
+    def call(
+        self, result: T, seconds: float, log: list[T] | None = None
+    ) -> Callable[[], Awaitable[T]]:
+        async def work() -> T:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            if log is not None:
+                log.append(result)
+            await asyncio.sleep(seconds)
+            self.running -= 1
+            return result
 
         return work
 
-    results = await bounded([call(i) for i in range(20)], 4)
+
+async def test_at_most_the_limit_runs_at_once_and_results_keep_their_order() -> None:
+    calls = InFlight()
+    results = await bounded([calls.call(i * 10, 0.001 * (i % 3)) for i in range(20)], 4)
     assert results == [i * 10 for i in range(20)]
-    assert peak == 4
+    assert calls.peak == 4
 
 
 async def test_a_failure_starts_nothing_more_and_waits_for_what_is_in_flight() -> None:
@@ -80,24 +92,15 @@ async def test_callers_sharing_a_gate_are_served_in_the_order_they_came() -> Non
     the gate bounds both together."""
     gate = asyncio.Semaphore(3)
     log: list[str] = []
-    running = peak = 0
+    calls = InFlight()
 
-    def call(name: str) -> Callable[[], Awaitable[str]]:
-        async def work() -> str:
-            nonlocal running, peak
-            running += 1
-            peak = max(peak, running)
-            log.append(name)
-            await asyncio.sleep(0.001)
-            running -= 1
-            return name
+    def batch(name: str) -> list[Callable[[], Awaitable[str]]]:
+        return [calls.call(f"{name}{i}", 0.001, log) for i in range(9)]
 
-        return work
-
-    older = asyncio.ensure_future(bounded([call(f"old{i}") for i in range(9)], 3, gate))
+    older = asyncio.ensure_future(bounded(batch("old"), 3, gate))
     await asyncio.sleep(0)  # the older batch's lanes queue first
-    younger = asyncio.ensure_future(bounded([call(f"new{i}") for i in range(9)], 3, gate))
+    younger = asyncio.ensure_future(bounded(batch("new"), 3, gate))
     await asyncio.gather(older, younger)
     assert log[:9] == [f"old{i}" for i in range(9)]
     assert sorted(log[9:]) == [f"new{i}" for i in range(9)]
-    assert peak == 3
+    assert calls.peak == 3
