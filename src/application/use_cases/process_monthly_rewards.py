@@ -182,13 +182,14 @@ class ProcessMonthlyRewards:
         self, job: MonthlyRewardJob, keeper: LeaseKeeper, log: JobLog, step: _StepTime
     ) -> None:
         categories = self._settings.policy.categories
+        reads_ahead = step.until is None  # a step starts no work it may not finish
         ahead = _ReadAhead(self._rankings, job.period)
         try:
             for index, category in enumerate(categories):
                 log.info("Processing category: %s...", category.name)
-                following = categories[index + 1] if index + 1 < len(categories) else None
-                if step.until is not None:
-                    following = None  # a step starts no work it may not finish
+                following = None
+                if reads_ahead and index + 1 < len(categories):
+                    following = categories[index + 1]
                 await self._pay_category(job, category, keeper, step, ahead, following)
                 result = job.results.categories[category.name]
                 log.info("%s completed: %d rewards awarded", category.name, result.rewards_awarded)

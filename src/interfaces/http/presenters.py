@@ -188,19 +188,23 @@ def start_answer(outcome: StartOutcome) -> Envelope:
             f"`rewards retry --month {period.month} --year {period.year}`",
             {**base, "error": job.error_message},
         )
-    started = {**base, "startedAt": timestamp(job.started_at)}
     if outcome.kind is StartKind.ALREADY_PROCESSING:
         return envelope(
             f"Monthly rewards processing for {period} is already underway",
-            {**started, "progress": progress_json(job.progress)},
+            {
+                **base,
+                "startedAt": timestamp(job.started_at),
+                "progress": progress_json(job.progress),
+            },
         )
     return envelope(
         f"Monthly rewards for {period} were already processed",
-        _once_completed(
+        _once_completed(  # a completed month: built once, no timestamp formatted per call
             job,
             "start",
             lambda: {
-                **started,
+                **base,
+                "startedAt": timestamp(job.started_at),
                 "completedAt": timestamp(job.completed_at),
                 "duration": job.duration,
                 "results": results_json(job.results),
