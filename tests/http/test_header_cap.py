@@ -1,5 +1,6 @@
 """The cap on a request's line and headers, over a real socket, with each parser `serve` can use:
-uvicorn with the options `rewards serve` hands it, in front of a one-line app.
+uvicorn with the options `rewards serve` hands it, in front of a one-line app. Then the other
+change capped_parser.py makes to httptools: an answer's head and body leave in one send.
 
 httptools (the default) is capped by capped_parser.py, whatever the pieces the head comes in. h11
 caps only a head still arriving: one that comes whole in one piece is parsed, however large (up
@@ -37,11 +38,11 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def _serving(parser: str) -> AsyncIterator[int]:
+async def _serving(parser: str, app: Any = _ok) -> AsyncIterator[int]:
     options = uvicorn_options(settings_for("mongomock", None, http_parser=parser))
     port = _free_port()
     config = uvicorn.Config(
-        _ok, host="127.0.0.1", port=port, log_level="critical", lifespan="off", **options
+        app, host="127.0.0.1", port=port, log_level="critical", lifespan="off", **options
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -122,4 +123,124 @@ async def test_a_huge_header_sent_slowly_is_cut_off_early(served: tuple[str, int
                 if await asyncio.wait_for(reader.read(65536), 0.001) == b"":
                     break
     assert sent < 256 * 1024, f"the server read {sent} bytes of one header"
+    writer.close()
+
+
+async def _varied(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An app whose answers take each path through uvicorn's writes."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    if path == "/echo":  # reads its body first: what `expect: 100-continue` waits on
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        length = str(len(body)).encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", length)]}
+        )
+        await send({"type": "http.response.body", "body": body})
+    elif path == "/stream":  # no length: chunked, in two parts
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"one", "more_body": True})
+        await send({"type": "http.response.body", "body": b"two"})
+    elif path == "/broken":  # fails once its head is out: uvicorn closes the connection
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
+        )
+        raise RuntimeError("failed after the head")
+    else:
+        await _ok(scope, receive, send)
+
+
+@pytest.fixture
+async def varied(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[int, list[bytes]]]:
+    """The server's port, and every piece the server wrote to a socket, in order."""
+    sent: list[bytes] = []
+    real_write = asyncio.selector_events._SelectorSocketTransport.write  # type: ignore[attr-defined]
+
+    def write(transport: Any, data: bytes) -> None:
+        if not data.startswith((b"GET ", b"HEAD ", b"POST ")):  # not this test's own requests
+            sent.append(bytes(data))
+        real_write(transport, data)
+
+    monkeypatch.setattr(asyncio.selector_events._SelectorSocketTransport, "write", write)  # type: ignore[attr-defined]
+    async with _serving("httptools", _varied) as port:
+        yield port, sent
+
+
+async def _exchange(port: int, request: bytes) -> tuple[bytes, asyncio.StreamReader]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    return await _answer(reader), reader
+
+
+async def test_an_answer_leaves_in_one_send(varied: tuple[int, list[bytes]]) -> None:
+    port, sent = varied
+    answer, _ = await _exchange(port, b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\nok")
+    assert sent == [answer]  # head and body together: one send, not two
+
+
+async def test_two_requests_in_one_packet_get_one_send_each(
+    varied: tuple[int, list[bytes]],
+) -> None:
+    port, sent = varied
+    one = b"GET / HTTP/1.1\r\nhost: test\r\n\r\n"
+    first, reader = await _exchange(port, one + one)
+    second = await _answer(reader)
+    assert sent == [first, second]
+    assert all(a.endswith(b"ok") for a in sent)
+
+
+async def test_a_head_request_gets_its_head(varied: tuple[int, list[bytes]]) -> None:
+    """No body follows a HEAD answer's head: it is not held back waiting for one."""
+    port, _ = varied
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"HEAD / HTTP/1.1\r\nhost: test\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 200") and b"content-length: 2" in head
+    writer.close()
+
+
+async def test_100_continue_comes_before_the_body_is_sent(varied: tuple[int, list[bytes]]) -> None:
+    port, _ = varied
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nhost: test\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n"
+    )
+    go_on = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert go_on == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(b"hello")
+    answer = await _answer(reader)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"hello")
+    writer.close()
+
+
+async def test_a_streamed_answer_arrives_whole(varied: tuple[int, list[bytes]]) -> None:
+    port, sent = varied
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /stream HTTP/1.1\r\nhost: test\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert b"transfer-encoding: chunked" in head
+    assert (
+        await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 5)
+        == b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"
+    )
+    assert sent[0].startswith(head) and len(sent) == 2  # the head went with the first part
+    writer.close()
+
+
+async def test_an_app_failing_after_its_head_closes_the_connection(
+    varied: tuple[int, list[bytes]],
+) -> None:
+    """The head held back still leaves before the connection closes, as uvicorn sent it."""
+    port, _ = varied
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /broken HTTP/1.1\r\nhost: test\r\n\r\n")
+    rest = await asyncio.wait_for(reader.read(), 5)  # everything, up to the close
+    assert rest.startswith(b"HTTP/1.1 200") and rest.endswith(b"\r\n\r\n")
     writer.close()
