@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
-from domain.job import JobResults, JobStatus, MonthlyRewardJob, Progress
+from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 
 _MONTHS_KEPT = 64
@@ -168,22 +168,22 @@ def _lease(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> None:
 def _detached(job: MonthlyRewardJob) -> MonthlyRewardJob:
     """A copy of the job that shares nothing a caller may change, as `copy.deepcopy` makes,
     built field by field: deepcopy was 40 % of the CPU of a running month's status answer.
-    Datetimes, enums, the period and recorded errors are immutable and stay shared."""
+    Datetimes, enums, the period and recorded errors are immutable and stay shared. `replace`
+    carries every other field over, so a field added later is kept (shared: copy it here if it
+    is mutable; tests/unit/test_cached_job_copies.py walks for shared ones)."""
     results, progress = job.results, job.progress
     return replace(
         job,
-        results=JobResults(
+        results=replace(
+            results,
             categories={
                 name: replace(c, tiers={t: replace(v) for t, v in c.tiers.items()})
                 for name, c in results.categories.items()
             },
             errors=list(results.errors),
-            errors_total=results.errors_total,
         ),
-        progress=Progress(
-            progress.phase,
-            progress.category,
-            {name: replace(p) for name, p in progress.categories.items()},
+        progress=replace(
+            progress, categories={name: replace(p) for name, p in progress.categories.items()}
         ),
         lease=None if job.lease is None else replace(job.lease),
         history=[replace(a) for a in job.history],

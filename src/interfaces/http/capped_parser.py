@@ -72,7 +72,8 @@ class _HeadWithBody:
     write, and both leave in one send. uvicorn writes them apart, and on loopback each send runs
     the receiver's TCP path too: one send less per answer was 9-10 % more answers a second at 100
     clients (tests/http/test_header_cap.py checks the paths through uvicorn's writes). A
-    close sends what is held first."""
+    close sends what is held first. An app that sent its head and then waited before its body
+    would delay the head as well: every answer of ours sends its body right after its head."""
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
