@@ -66,8 +66,12 @@ def _request(header_bytes: int) -> bytes:
     return b"GET / HTTP/1.1\r\nhost: test\r\nx-padding: " + b"a" * header_bytes + b"\r\n\r\n"
 
 
+async def _head(reader: asyncio.StreamReader) -> bytes:
+    return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+
+
 async def _answer(reader: asyncio.StreamReader) -> bytes:
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    head = await _head(reader)
     length = next(
         (
             int(line.split(b":")[1])
@@ -176,15 +180,23 @@ async def varied(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[int, li
         yield port, sent
 
 
-async def _exchange(port: int, request: bytes) -> tuple[bytes, asyncio.StreamReader]:
+@contextlib.asynccontextmanager
+async def _sent(
+    port: int, request: bytes
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """A connection that has sent `request`; closed on the way out."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(request)
-    return await _answer(reader), reader
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
 
 
 async def test_an_answer_leaves_in_one_send(varied: tuple[int, list[bytes]]) -> None:
     port, sent = varied
-    answer, _ = await _exchange(port, b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
+    async with _sent(port, b"GET / HTTP/1.1\r\nhost: test\r\n\r\n") as (reader, _):
+        answer = await _answer(reader)
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\nok")
     assert sent == [answer]  # head and body together: one send, not two
 
@@ -194,8 +206,8 @@ async def test_two_requests_in_one_packet_get_one_send_each(
 ) -> None:
     port, sent = varied
     one = b"GET / HTTP/1.1\r\nhost: test\r\n\r\n"
-    first, reader = await _exchange(port, one + one)
-    second = await _answer(reader)
+    async with _sent(port, one + one) as (reader, _):
+        first, second = await _answer(reader), await _answer(reader)
     assert sent == [first, second]
     assert all(a.endswith(b"ok") for a in sent)
 
@@ -203,39 +215,31 @@ async def test_two_requests_in_one_packet_get_one_send_each(
 async def test_a_head_request_gets_its_head(varied: tuple[int, list[bytes]]) -> None:
     """No body follows a HEAD answer's head: it is not held back waiting for one."""
     port, _ = varied
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"HEAD / HTTP/1.1\r\nhost: test\r\n\r\n")
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    async with _sent(port, b"HEAD / HTTP/1.1\r\nhost: test\r\n\r\n") as (reader, _):
+        head = await _head(reader)
     assert head.startswith(b"HTTP/1.1 200") and b"content-length: 2" in head
-    writer.close()
 
 
 async def test_100_continue_comes_before_the_body_is_sent(varied: tuple[int, list[bytes]]) -> None:
     port, _ = varied
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
+    request = (
         b"POST /echo HTTP/1.1\r\nhost: test\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n"
     )
-    go_on = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    assert go_on == b"HTTP/1.1 100 Continue\r\n\r\n"
-    writer.write(b"hello")
-    answer = await _answer(reader)
+    async with _sent(port, request) as (reader, writer):
+        assert await _head(reader) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"hello")
+        answer = await _answer(reader)
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"hello")
-    writer.close()
 
 
 async def test_a_streamed_answer_arrives_whole(varied: tuple[int, list[bytes]]) -> None:
     port, sent = varied
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /stream HTTP/1.1\r\nhost: test\r\n\r\n")
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    async with _sent(port, b"GET /stream HTTP/1.1\r\nhost: test\r\n\r\n") as (reader, _):
+        head = await _head(reader)
+        body = await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 5)
     assert b"transfer-encoding: chunked" in head
-    assert (
-        await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 5)
-        == b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"
-    )
+    assert body == b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"
     assert sent[0].startswith(head) and len(sent) == 2  # the head went with the first part
-    writer.close()
 
 
 async def test_an_app_failing_after_its_head_closes_the_connection(
@@ -243,18 +247,14 @@ async def test_an_app_failing_after_its_head_closes_the_connection(
 ) -> None:
     """The head held back still leaves before the connection closes, as uvicorn sent it."""
     port, _ = varied
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /broken HTTP/1.1\r\nhost: test\r\n\r\n")
-    rest = await asyncio.wait_for(reader.read(), 5)  # everything, up to the close
+    async with _sent(port, b"GET /broken HTTP/1.1\r\nhost: test\r\n\r\n") as (reader, _):
+        rest = await asyncio.wait_for(reader.read(), 5)  # everything, up to the close
     assert rest.startswith(b"HTTP/1.1 200") and rest.endswith(b"\r\n\r\n")
-    writer.close()
 
 
 async def test_a_204_answer_leaves_in_one_send(varied: tuple[int, list[bytes]]) -> None:
     port, sent = varied
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /empty HTTP/1.1\r\nhost: test\r\n\r\n")
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    async with _sent(port, b"GET /empty HTTP/1.1\r\nhost: test\r\n\r\n") as (reader, _):
+        head = await _head(reader)
     assert head.startswith(b"HTTP/1.1 204")
     assert sent == [head]
-    writer.close()

@@ -38,17 +38,15 @@ class CappedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
-        if (
+        real = self.transport
+        if not (
             self.parser.get_method() == b"HEAD"  # no body follows its head
             or self.expect_100_continue  # "100 Continue" must leave before the answer
             or self.parser.should_upgrade()  # the transport goes to another protocol
         ):
-            super().on_headers_complete()
-            return
-        real = self.transport
-        self.transport = _HeadWithBody(real)  # type: ignore[assignment]
+            self.transport = _HeadWithBody(real)  # type: ignore[assignment]
         try:
-            super().on_headers_complete()
+            super().on_headers_complete()  # builds the request's cycle on self.transport
         finally:
             self.transport = real
 
