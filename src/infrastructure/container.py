@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from application.attempts import Attempts
 from application.crediting import CreditStep
+from application.foreground import Foreground
 from application.launcher import BackgroundLauncher, StepLauncher
 from application.lease import LeaseTerms
 from application.rankings import Rankings
@@ -35,6 +36,7 @@ from application.use_cases.start_overdue_month import StartOverdueMonth
 from infrastructure.cached_jobs import CachedJobs
 from infrastructure.clock import SystemClock
 from infrastructure.identity import worker_id
+from infrastructure.metrics import count_yield
 from infrastructure.mongo.attempt_claims import MongoAttemptClaims
 from infrastructure.mongo.bulk import DEFAULT_UPDATE_CHUNK
 from infrastructure.mongo.client import database, open_client, prepare_database
@@ -79,6 +81,13 @@ class Container(containers.DeclarativeContainer):
     lease_terms = providers.Singleton(_lease_terms, settings=settings, owner=owner)
     retry_policy = providers.Singleton(_retry_policy, settings=settings)
     is_transient = providers.Object(transient_on_mongo)
+    # The requests the HTTP layer counts; the month's bulk commands await their turn from it.
+    foreground = providers.Singleton(
+        Foreground,
+        policy=providers.Callable(lambda s: s.yield_policy, settings),
+        on_wait=providers.Object(count_yield),
+    )
+    turn = foreground.provided.turn
 
     # Every adapter is handed its database: two containers in one process use two databases.
     jobs = providers.Singleton(
@@ -87,7 +96,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     claims = providers.Singleton(MongoAttemptClaims, db=db)
-    snapshots = providers.Singleton(MongoSnapshotRepository, db=db, policy=settings.provided.policy)
+    snapshots = providers.Singleton(
+        MongoSnapshotRepository, db=db, policy=settings.provided.policy, turn=turn
+    )
     # The server's kind and the write limits that fit it, asked once (server_profile.py).
     write_limits = providers.Singleton(
         ServerLimits,
@@ -96,11 +107,15 @@ class Container(containers.DeclarativeContainer):
         embedded=settings.provided.embedded,
     )
     update_chunk = providers.Callable(lambda s: s.update_chunk or DEFAULT_UPDATE_CHUNK, settings)
-    rewards = providers.Singleton(MongoRewardRepository, db=db, update_chunk=update_chunk)
+    rewards = providers.Singleton(
+        MongoRewardRepository, db=db, update_chunk=update_chunk, turn=turn
+    )
     wallet_shapes = providers.Singleton(WalletShapes)
-    participants = providers.Singleton(MongoParticipantSource, users=users, shapes=wallet_shapes)
+    participants = providers.Singleton(
+        MongoParticipantSource, users=users, shapes=wallet_shapes, turn=turn
+    )
     wallet = providers.Singleton(
-        MongoWallet, users=users, limits=write_limits, shapes=wallet_shapes
+        MongoWallet, users=users, limits=write_limits, shapes=wallet_shapes, turn=turn
     )
 
     time_zone = providers.Callable(lambda s: s.time_zone, settings)

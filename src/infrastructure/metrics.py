@@ -68,6 +68,18 @@ TRANSIENT_RETRIES = Counter(
 )
 
 
+MONTH_YIELDED = Counter(
+    "rewards_month_yielded_seconds",
+    "Seconds the month's database commands waited for a flood of requests to pass, summed over "
+    "commands (application/foreground.py)",
+    registry=PROCESS_REGISTRY,
+)
+
+
+def count_yield(seconds: float) -> None:
+    MONTH_YIELDED.inc(seconds)
+
+
 def _count_retry(_: str, __: BaseException) -> None:
     TRANSIENT_RETRIES.inc()
 

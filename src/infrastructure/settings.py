@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from application.foreground import YieldPolicy
 from domain.errors import InvalidPolicy
 from domain.policy import RewardPolicy
 from domain.schedule import RunDeadline
@@ -61,6 +62,10 @@ class Settings:
     http_keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
     http_max_connections: int = 256  # uvicorn's limit_concurrency: beyond it, 503 at once
     http_parser: str = "httptools"  # capped at 16 KiB of head (capped_parser.py); h11 is slower
+    # Foreground first (application/foreground.py): above this many requests a second, the
+    # month's database commands start one every `yield_pace_seconds`; 0: never yield.
+    yield_above_rps: int = 100
+    yield_pace_seconds: float = 0.2
 
     @property
     def sweep_interval(self) -> float:
@@ -75,6 +80,10 @@ class Settings:
             concurrency=self.write_concurrency,
             ferretdb_pool=self.ferretdb_pool,
         )
+
+    @property
+    def yield_policy(self) -> YieldPolicy:
+        return YieldPolicy(above_rps=self.yield_above_rps, pace_seconds=self.yield_pace_seconds)
 
     @property
     def embedded(self) -> bool:
@@ -124,6 +133,8 @@ class Settings:
                 "REWARDS_HTTP_MAX_CONNECTIONS", env.get("REWARDS_HTTP_MAX_CONNECTIONS", "256")
             ),
             http_parser=_choice(env, "REWARDS_HTTP_PARSER", ("httptools", "h11")),
+            yield_above_rps=_count(env, "REWARDS_YIELD_ABOVE_RPS", 100),
+            yield_pace_seconds=_seconds(env, "REWARDS_YIELD_PACE_SECONDS", 0.2),
         )
 
     def __post_init__(self) -> None:

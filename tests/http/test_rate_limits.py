@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar.middleware import rate_limit
 from litestar.testing import AsyncTestClient
-from tests.backends import container_for, settings_for
+from tests.backends import SCHEDULER_KEY, container_for, settings_for
 from tests.http.conftest import SCHEDULER
 from tests.http.hostile import assert_refused, database_fingerprint
 
@@ -77,3 +77,17 @@ async def test_failed_keys_per_client_trip_and_recover_without_locking_out_the_r
     assert (await client.get(f"{BASE}/jobs", headers=SCHEDULER)).status_code == 200
     a_minute_later(monkeypatch)
     assert (await client.get(f"{BASE}/jobs", headers=WRONG)).status_code == 401
+
+
+async def test_every_request_is_told_to_the_month_and_a_flood_makes_it_yield() -> None:
+    """Foreground first (application/foreground.py): the app counts each request as it arrives,
+    whatever its route or answer; a flood above REWARDS_YIELD_ABOVE_RPS turns yielding on."""
+    settings = settings_for("mongomock", None, api_keys=(SCHEDULER_KEY,), yield_above_rps=20)
+    container = container_for(settings)
+    foreground = container.foreground()
+    async with AsyncTestClient(app=create_app(container)) as client:
+        await client.get("/health")
+        assert not foreground.yielding()  # one request is no flood
+        for _ in range(2 * settings.yield_policy.burst):  # in far less than a window
+            await client.get("/api/ranking/monthly-rewards/status", params={"month": 1})
+        assert foreground.yielding()

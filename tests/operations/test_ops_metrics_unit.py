@@ -127,3 +127,23 @@ async def test_transient_retries_are_counted_through_the_hook() -> None:
 )
 def test_trigger_outcomes_are_read_from_the_answer(status: int, body: bytes, outcome: str) -> None:
     assert trigger_outcome(status, body) == outcome
+
+
+def _yielded() -> float:
+    value = metrics.PROCESS_REGISTRY.get_sample_value("rewards_month_yielded_seconds_total")
+    return value or 0.0
+
+
+async def test_the_months_waits_under_a_flood_are_counted() -> None:
+    from tests.backends import container_for, settings_for
+
+    container = container_for(
+        settings_for("mongomock", None, yield_above_rps=10, yield_pace_seconds=0.01)
+    )
+    foreground = container.foreground()  # as the container hands it to the adapters
+    before = _yielded()
+    for _ in range(4):  # bursts of ceil(10 x 0.1) = 1 request, in far less than a window
+        foreground.arrived()
+    await foreground.turn()  # the first turn is free
+    await foreground.turn()  # the next waits a pace
+    assert _yielded() - before == pytest.approx(0.01, abs=0.005)

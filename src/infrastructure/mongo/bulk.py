@@ -9,7 +9,8 @@ and hangs on 100; PostgreSQL's stock pool of 50 likewise at 50). So the statemen
 has no such limit.
 
 Every helper here returns only when each write it started has been answered: a caller that
-checkpoints after it never records a write that was not acknowledged.
+checkpoints after it never records a write that was not acknowledged. A month's writes await
+their `turn` before each command (application/foreground.py: they yield to a flood of requests).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from application.concurrency import bounded
+from application.foreground import Turn, no_wait
 
 DEFAULT_UPDATE_CHUNK = 50
 # Concurrent single-document reads: well under PyMongo's default pool of 100 connections.
@@ -48,6 +50,7 @@ async def bulk_update(
     chunk: int = DEFAULT_UPDATE_CHUNK,
     concurrency: int = 1,
     gate: asyncio.Semaphore | None = None,
+    turn: Turn = no_wait,
 ) -> list[int]:
     """Applies the updates in `chunked(operations, chunk)` commands, up to `concurrency` in flight
     (one at a time when `ordered`: order across chunks needs them in sequence); returns how many
@@ -57,6 +60,7 @@ async def bulk_update(
 
     def send(part: Sequence[UpdateOne]) -> Callable[[], Awaitable[int]]:
         async def call() -> int:
+            await turn()
             result = await collection.bulk_write(list(part), ordered=ordered)
             return int(result.matched_count)
 

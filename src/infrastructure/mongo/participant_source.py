@@ -12,6 +12,7 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorCollection
 
+from application.foreground import Turn, no_wait
 from application.ports.participant_source import ParticipantSource
 from domain.ranking import Category, Participant
 from infrastructure.mongo.mappers import aware, user_id_from_db
@@ -22,10 +23,14 @@ _CURSOR_BATCH = 5000
 
 class MongoParticipantSource(ParticipantSource):
     def __init__(
-        self, users: AsyncIOMotorCollection[dict[str, Any]], shapes: WalletShapes | None = None
+        self,
+        users: AsyncIOMotorCollection[dict[str, Any]],
+        shapes: WalletShapes | None = None,
+        turn: Turn = no_wait,
     ) -> None:
         self._users = users
         self._shapes = shapes
+        self._turn = turn
 
     async def stream(self, category: Category) -> AsyncIterator[Participant]:
         # Raw motor with a projection: ranking a million users must not validate a million models.
@@ -35,10 +40,15 @@ class MongoParticipantSource(ParticipantSource):
         if shapes is not None:
             shapes.restart(category.name)
             projection.update(SHAPE_PROJECTION)
+        await self._turn()
         cursor = self._users.find({"role": category.role, "isActive": True}, projection).batch_size(
             _CURSOR_BATCH
         )
+        read = 0
         async for doc in cursor:
+            read += 1
+            if read % _CURSOR_BATCH == 0:
+                await self._turn()  # the next document comes with the next getMore
             user_id = user_id_from_db(doc["_id"])
             if shapes is not None:
                 shapes.note(category.name, user_id, doc)

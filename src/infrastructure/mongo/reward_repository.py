@@ -9,6 +9,7 @@ from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
+from application.foreground import Turn, no_wait
 from application.ports.reward_repository import RewardRepository
 from domain.period import Period
 from domain.reward import Reward, RewardStatus
@@ -28,14 +29,19 @@ class MongoRewardRepository(RewardRepository):
     # Raw motor below: per-document validation would dominate a million-row month.
 
     def __init__(
-        self, db: AsyncIOMotorDatabase[dict[str, Any]], update_chunk: int = DEFAULT_UPDATE_CHUNK
+        self,
+        db: AsyncIOMotorDatabase[dict[str, Any]],
+        update_chunk: int = DEFAULT_UPDATE_CHUNK,
+        turn: Turn = no_wait,
     ) -> None:
         self._records = db[RewardDocument.collection]
         self._chunk = update_chunk
+        self._turn = turn
 
     async def record(self, rewards: Sequence[Reward]) -> None:
         if not rewards:
             return
+        await self._turn()
         try:
             await self._records.insert_many([reward_to_raw(r) for r in rewards], ordered=False)
             return
@@ -48,7 +54,9 @@ class MongoRewardRepository(RewardRepository):
         paid = {reward_id(r.key): r for r in taken if r.status is RewardStatus.AWARDED}
         upgrades = await self._upgrades(paid) if paid else []
         if upgrades:
-            await bulk_update(self._records, upgrades, ordered=False, chunk=self._chunk)
+            await bulk_update(
+                self._records, upgrades, ordered=False, chunk=self._chunk, turn=self._turn
+            )
 
     async def _upgrades(self, paid: dict[Any, Reward]) -> list[UpdateOne]:
         """Updates of the stored records that are not `awarded` yet. A record found under

@@ -15,6 +15,7 @@ from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from application.foreground import Turn, no_wait
 from application.ports.snapshot_repository import SnapshotRepository
 from domain.errors import InvalidJobTransition
 from domain.period import Period
@@ -37,7 +38,13 @@ DUPLICATE_KEY = 11000
 
 
 class MongoSnapshotRepository(SnapshotRepository):
-    def __init__(self, db: AsyncIOMotorDatabase[dict[str, Any]], policy: RewardPolicy) -> None:
+    def __init__(
+        self,
+        db: AsyncIOMotorDatabase[dict[str, Any]],
+        policy: RewardPolicy,
+        turn: Turn = no_wait,
+    ) -> None:
+        self._turn = turn  # awaited before each command that writes or reads entries in bulk
         self._headers = db[SnapshotDocument.collection]
         self._entries = db[SnapshotEntryDocument.collection]
         # A category ranks users of one role: the role each line of `rankings` carries.
@@ -71,6 +78,7 @@ class MongoSnapshotRepository(SnapshotRepository):
         if not entries:
             return
         raws = [entry_to_raw(snapshot_id, e) for e in entries]
+        await self._turn()
         try:
             await self._entries.insert_many(raws, ordered=False)
         except BulkWriteError as exc:
@@ -105,7 +113,9 @@ class MongoSnapshotRepository(SnapshotRepository):
     async def entries(
         self, snapshot_id: str, batch_size: int, after_rank: int = 0
     ) -> AsyncIterator[list[RankedEntry]]:
-        # One sorted cursor per category instead of a filtered query per batch.
+        # One sorted cursor per category instead of a filtered query per batch; a batch of it is
+        # one command (`find`, then `getMore`), each after its turn.
+        await self._turn()
         cursor = (
             self._entries.find({"snapshotId": snapshot_id, "rank": {"$gt": after_rank}})
             .sort("rank", 1)
@@ -117,5 +127,6 @@ class MongoSnapshotRepository(SnapshotRepository):
             if len(batch) == batch_size:
                 yield batch
                 batch = []
+                await self._turn()
         if batch:
             yield batch

@@ -23,6 +23,7 @@ from typing import Any
 from motor.motor_asyncio import AsyncIOMotorCollection
 from pymongo import UpdateOne
 
+from application.foreground import Turn, no_wait
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
 from infrastructure.mongo.bulk import bulk_update, chunked, find_by_ids
@@ -121,8 +122,10 @@ class MongoWallet(Wallet):
         users: AsyncIOMotorCollection[dict[str, Any]],
         limits: ServerLimits | WriteLimits | None = None,
         shapes: WalletShapes | None = None,
+        turn: Turn = no_wait,
     ) -> None:
         self._users = users
+        self._turn = turn
         self._limits = limits if limits is not None else ServerLimits(users.database.client)
         self._shapes = shapes
         # One limit for every credit of this wallet at once (two batches overlapping, two
@@ -161,6 +164,7 @@ class MongoWallet(Wallet):
             chunk=limits.update_chunk,
             concurrency=limits.concurrency,
             gate=self._gate,
+            turn=self._turn,
         )
         parts = chunked(rewards, limits.update_chunk)
         return [

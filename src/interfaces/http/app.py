@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -24,6 +25,8 @@ from interfaces.http.ops_plugin import OpsPlugin
 from interfaces.http.security_headers import add_security_headers
 from interfaces.http.signing import UsedSignatures
 
+log = logging.getLogger("rewards.http")
+
 
 class _Lifecycle:
     """Start-up and shut-down of one app: the container, and the sweep that resumes jobs whose
@@ -40,6 +43,7 @@ class _Lifecycle:
         gc.collect()
         gc.freeze()
         settings = self._container.settings()
+        log.info("[MonthlyRewards] foreground first: %s", settings.yield_policy.describe())
         if settings.runs_in_steps:
             return  # the step endpoint resumes what a step left
         # Resume jobs whose worker died, now and periodically (the first sweep runs at once).

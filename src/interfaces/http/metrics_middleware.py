@@ -1,5 +1,5 @@
 """Request latency for every route, and the trigger's outcome for each call of it, counted as
-the answers leave. The outcome is read from the status code and, for a 200, the answer's
+the answers leave; each request's arrival is told to the month (application/foreground.py). The outcome is read from the status code and, for a 200, the answer's
 `data.status` (SPEC §7's shapes), so the trigger's controller stays as it is."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from application.foreground import Foreground
 from infrastructure.metrics import REQUEST_LATENCY, TRIGGER_CALLS
 
 TRIGGER_ROUTE = "/api/ranking/monthly-rewards"
@@ -38,7 +39,11 @@ def trigger_outcome(status: int, body: bytes) -> str:
 class MetricsMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
+    def __init__(self, foreground: Foreground) -> None:
+        self._foreground = foreground
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        self._foreground.arrived()
         started = perf_counter()
         route = str(scope.get("path_template") or "unmatched")  # a template: bounded labels
         method = str(scope.get("method", ""))

@@ -50,7 +50,8 @@ class OpsPlugin(InitPluginProtocol):
             [*admin_routes(), ReadApiController, PreviewController, metrics_handler, ready]
         )
         app_config.dependencies.update(ops_dependencies(self._container))
-        app_config.middleware.insert(0, MetricsMiddleware())  # outermost: times all of it
+        # Outermost: times all of it, and tells the month of every request.
+        app_config.middleware.insert(0, MetricsMiddleware(self._container.foreground()))
         app_config.template_config = templates()
         # Logging is set up once per process by infrastructure/logging_setup.py (structlog, one
         # line per event); Litestar's default config would replace the root handlers with its

@@ -1,0 +1,105 @@
+"""Foreground first, in the adapters (application/foreground.py): each bulk command of a month
+waits its turn, and a month paid under a flood, one command a turn, still pays everyone once."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from dependency_injector import providers
+from tests.adapters.test_snapshot_and_reward_repositories import T0, P, entries, reward
+from tests.adapters.test_wallet_and_participants import STUDENTS, insert_users, reward_for
+from tests.expectations import assert_paid_exactly_once, snapshot_users
+
+from application.foreground import Foreground, YieldPolicy
+from domain.job import JobStatus
+from domain.period import Period
+from domain.policy import RewardPolicy
+from infrastructure.container import Container
+from infrastructure.mongo import participant_source
+from infrastructure.mongo.reward_repository import MongoRewardRepository
+from infrastructure.mongo.server_profile import WriteLimits
+from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
+from infrastructure.mongo.wallet import MongoWallet
+from infrastructure.seeding import seed_users
+
+PACE = 0.005
+
+
+class Turns:
+    """A turn that only counts: how many commands asked for one."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    async def __call__(self) -> None:
+        self.taken += 1
+
+
+class Flooded(Foreground):
+    """A process whose requests never stop: every command of the month waits its turn. Notes
+    when each turn was given."""
+
+    def __init__(self) -> None:
+        super().__init__(YieldPolicy(above_rps=100, pace_seconds=PACE))
+        self.given: list[float] = []
+
+    def yielding(self) -> bool:
+        return True
+
+    async def turn(self) -> None:
+        await super().turn()
+        self.given.append(time.monotonic())
+
+
+async def test_each_update_command_of_a_credit_waits_its_turn(db) -> None:  # type: ignore[no-untyped-def]
+    wallets = ({"role": "student", "badges": [], "rewards": {"coins": 0}} for _ in range(11))
+    ids = await insert_users(db, *wallets)
+    turns = Turns()
+    limits = WriteLimits(update_chunk=2, concurrency=3, statement_budget=6, source="test")
+    wallet = MongoWallet(db["users"], limits, turn=turns)
+    await wallet.credit([reward_for(u, rank) for rank, u in enumerate(ids, start=1)])
+    assert turns.taken == 6  # 11 updates in chunks of 2
+
+
+async def test_the_ranking_read_waits_a_turn_per_cursor_batch(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(participant_source, "_CURSOR_BATCH", 2)
+    await insert_users(db, *({"role": "student", "isActive": True} for _ in range(5)))
+    turns = Turns()
+    source = participant_source.MongoParticipantSource(db["users"], turn=turns)
+    read = [p async for p in source.stream(STUDENTS)]
+    assert len(read) == 5
+    assert turns.taken == 3  # find, then a getMore after the 2nd and the 4th user
+
+
+async def test_snapshot_entries_and_records_wait_a_turn_per_command(db) -> None:  # type: ignore[no-untyped-def]
+    turns = Turns()
+    snapshots = MongoSnapshotRepository(db, RewardPolicy.default(), turn=turns)
+    snapshot = await snapshots.start_building(P, "students", T0)
+    await snapshots.add_entries(snapshot.id, entries(5))
+    assert turns.taken == 1
+    batches = [b async for b in snapshots.entries(snapshot.id, batch_size=2)]
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert turns.taken == 1 + 3  # find, then one before each getMore after a full batch
+
+    records = MongoRewardRepository(db, turn=turns)
+    await records.record([reward(1).awarded(T0, 1), reward(2).awarded(T0, 1)])
+    assert turns.taken == 5
+
+
+async def test_a_month_paid_under_a_flood_takes_one_command_a_turn_and_pays_once(
+    container: Container,
+) -> None:
+    flooded = Flooded()
+    container.foreground.override(providers.Object(flooded))
+    await seed_users(container.users(), students=150, teachers=30, seed=5)
+    before = await snapshot_users(container.db())
+    await container.start_monthly_rewards().execute(Period(2024, 11))
+    await container.runner().wait_idle()
+    job = await container.get_job_status().execute(Period(2024, 11))
+    assert job.status is JobStatus.COMPLETED, job.error_message
+    await assert_paid_exactly_once(container.db(), before, Period(2024, 11))
+    # Every bulk command went one at a time, a pace apart, though credits overlap otherwise.
+    assert len(flooded.given) >= 10
+    gaps = [b - a for a, b in itertools.pairwise(flooded.given)]
+    assert min(gaps) >= PACE * 0.9, sorted(gaps)[:3]

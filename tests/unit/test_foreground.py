@@ -1,0 +1,126 @@
+"""Foreground first (application/foreground.py): the month's commands wait their turn only while
+requests flood the process, one turn every `pace_seconds`, and never for ever."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from application.foreground import Foreground, YieldPolicy
+from infrastructure.settings import Settings, SettingsError
+
+POLICY = YieldPolicy(above_rps=100, pace_seconds=0.2, hold_seconds=1.0, window_seconds=0.1)
+
+
+class FakeTime:
+    """A monotonic clock that moves only when the code under test sleeps (or a test says)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def foreground(policy: YieldPolicy = POLICY) -> tuple[Foreground, FakeTime, list[float]]:
+    clock = FakeTime()
+    waits: list[float] = []
+    return Foreground(policy, clock, clock.sleep, waits.append), clock, waits
+
+
+def flood(fg: Foreground, clock: FakeTime, requests: int, over_seconds: float) -> None:
+    for _ in range(requests):
+        fg.arrived()
+        clock.now += over_seconds / requests
+
+
+def test_a_flood_is_burst_requests_within_the_window() -> None:
+    assert POLICY.burst == 10
+    assert YieldPolicy(above_rps=5, window_seconds=0.1).burst == 1
+
+
+async def test_light_traffic_never_makes_the_month_wait() -> None:
+    fg, clock, waits = foreground()
+    flood(fg, clock, 200, over_seconds=4.0)  # 50 requests a second: an admin's busy page
+    assert not fg.yielding()
+    for _ in range(5):
+        await fg.turn()
+    assert clock.slept == [] and waits == []
+
+
+async def test_under_a_flood_one_command_starts_every_pace() -> None:
+    fg, clock, waits = foreground()
+    flood(fg, clock, 20, over_seconds=0.05)  # 400 requests a second
+    assert fg.yielding()
+    started = []
+    for _ in range(4):
+        await fg.turn()
+        started.append(clock.now)
+        flood(fg, clock, 20, over_seconds=0.01)  # the flood goes on meanwhile
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(started)]
+    assert gaps == [pytest.approx(0.2, abs=0.011)] * 3
+    assert sum(waits) == pytest.approx(sum(clock.slept))
+    assert len(waits) >= 3
+
+
+async def test_commands_in_flight_together_take_separate_turns() -> None:
+    fg, clock, _ = foreground()
+    flood(fg, clock, 20, over_seconds=0.05)
+    # The flood lasts: its arrivals keep the yield on while the four lanes wait.
+    starts: list[float] = []
+
+    async def lane() -> None:
+        await fg.turn()
+        starts.append(clock.now)
+        flood(fg, clock, 10, over_seconds=0.001)
+
+    await asyncio.gather(*(lane() for _ in range(4)))
+    assert sorted(starts) == starts
+    assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(starts))
+
+
+async def test_the_month_is_back_at_full_speed_once_the_flood_has_passed() -> None:
+    fg, clock, _ = foreground()
+    flood(fg, clock, 20, over_seconds=0.05)
+    await fg.turn()
+    clock.now += POLICY.hold_seconds  # no request since
+    assert not fg.yielding()
+    before = list(clock.slept)
+    for _ in range(10):
+        await fg.turn()
+    assert clock.slept == before
+
+
+async def test_yielding_is_off_with_zero() -> None:
+    fg, clock, waits = foreground(YieldPolicy(above_rps=0))
+    flood(fg, clock, 10_000, over_seconds=0.1)
+    assert not fg.yielding()
+    await fg.turn()
+    assert waits == []
+
+
+def test_the_start_up_line_says_what_it_does() -> None:
+    assert POLICY.describe() == (
+        "above 100 requests/s the month yields: one database command every 0.2 s"
+    )
+    assert YieldPolicy(above_rps=0).describe() == "the month never yields to requests"
+
+
+def test_the_settings_name_the_policy() -> None:
+    settings = Settings.from_env(
+        {"REWARDS_YIELD_ABOVE_RPS": "250", "REWARDS_YIELD_PACE_SECONDS": "0.5"}
+    )
+    assert settings.yield_policy == YieldPolicy(above_rps=250, pace_seconds=0.5)
+    assert Settings.from_env({"REWARDS_YIELD_ABOVE_RPS": "0"}).yield_policy.above_rps == 0
+    with pytest.raises(SettingsError, match="REWARDS_YIELD_ABOVE_RPS"):
+        Settings.from_env({"REWARDS_YIELD_ABOVE_RPS": "lots"})
+    with pytest.raises(SettingsError, match="REWARDS_YIELD_PACE_SECONDS"):
+        Settings.from_env({"REWARDS_YIELD_PACE_SECONDS": "0"})
