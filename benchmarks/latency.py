@@ -279,11 +279,13 @@ async def measure_latency_while_running(
     period: Period,
     clients: int,
     seconds: float,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The same load while `rewards serve` itself pays the month (the scheduler's trigger starts
     it in that process): one POST starts it, the clients start once it is crediting, and the
-    job's progress before and after each window shows it kept running throughout."""
-    with serving(url, db.name) as server:
+    job's progress before and after each window shows it kept running throughout, and how fast
+    (checkpointed batches: a batch's users count once it is all paid). `env`: the server's."""
+    with serving(url, db.name, env) as server:
         await wait_healthy(server)
         body = {"month": period.month, "year": period.year}
         trigger = {"method": "POST", "url": BASE_PATH, "json": body}
@@ -308,15 +310,23 @@ async def measure_latency_while_running(
         # The 100 clients, then one alone: the scheduler's own call, without the queueing.
         cases = [(name, request, clients, seconds) for name, request in requests]
         cases += [(f"one_client_{name}", request, 1, alone) for name, request in requests]
+        first, began = await _crediting(db, period), time.perf_counter()
         for name, request, n, how_long in cases:
             before = await _crediting(db, period)
             measured = await _hammer(server, request, n, how_long)
             after = await _crediting(db, period)
             measured["month_running_throughout"] = after["status"] == "processing"
             measured["users_paid_during"] = after["users_paid"] - before["users_paid"]
+            measured["users_paid_per_second"] = measured["users_paid_during"] / how_long
             windows[name] = measured
+        # Over every window: the month must have moved on (a window may fall between two
+        # checkpoints when the month yields to the clients).
+        last = await _crediting(db, period)
+        windows["users_paid_while_measured"] = last["users_paid"] - first["users_paid"]
+        windows["seconds_measured"] = time.perf_counter() - began
         return {
             "server": "`rewards serve`: uvicorn, one process, paying the month in the same process",
+            "server_env": env or {},
             "clients": clients,
             "seconds": seconds,
             **windows,

@@ -57,11 +57,14 @@ def _p99(latency: dict[str, Any] | None, name: str) -> dict[str, Any]:
     p99 = window["p99_ms"]
     ok = p99 <= TRIGGER_P99_LIMIT_MS and window["non_2xx"] == 0
     running = window.get("month_running_throughout")
+    # While a month runs, it must also have paid users meanwhile: it yields, it never stops.
+    paid = latency.get("users_paid_while_measured")
     return {
         "value_ms": p99,
         "limit_ms": TRIGGER_P99_LIMIT_MS,
         "month_running_throughout": running,
-        "pass": ok and running is not False,
+        "users_paid_while_measured": paid,
+        "pass": ok and running is not False and paid != 0,
     }
 
 

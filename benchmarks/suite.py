@@ -27,6 +27,8 @@ T = TypeVar("T")
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 Results = dict[str, Any]
 WARM_UP_USERS = 2_000
+# The running month's latency case again with the month never yielding to requests.
+FULL_SPEED = {"REWARDS_YIELD_ABOVE_RPS": "0"}
 
 
 @dataclass(frozen=True)
@@ -146,19 +148,22 @@ class Suite:
         """This process's CPU and the server's, so far: the floor reads it around its writes."""
         return lambda: {"client": own_cpu_seconds(), **self._cpu()}
 
-    async def latency_while_running(self, users: int) -> dict[str, Any]:
+    async def latency_while_running(
+        self, users: int, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """`env` None: the server's defaults (the month yields to the flood of requests)."""
         options = self._options
 
         async def work(db: Database) -> dict[str, Any]:
             await insert_all(db["users"], Population(users, options.seed).generate())
-            log(f"latency while a month of {users} users runs: {options.clients} clients")
+            log(f"latency while a month of {users} users runs: {options.clients} clients {env}")
             result = await measure_latency_while_running(
-                db, self._url, options.period, options.clients, options.latency_seconds
+                db, self._url, options.period, options.clients, options.latency_seconds, env
             )
             result["database_users"] = users
             return result
 
-        return await self._case("running", users, work)
+        return await self._case("running" if env is None else "running_full", users, work)
 
     async def steps(self, users: int) -> dict[str, Any]:
         async def work(db: Database) -> dict[str, Any]:
@@ -211,6 +216,7 @@ class Suite:
             "naive": None,
             "latency": None,
             "latency_while_running": None,
+            "latency_while_running_full_speed": None,
             "steps": None,
         }
         for index, users in enumerate(options.sizes):
@@ -229,6 +235,11 @@ class Suite:
         if options.running_latency_users and options.latency_seconds > 0:
             results["latency_while_running"] = await self.latency_while_running(
                 options.running_latency_users
+            )
+            checkpoint(results)
+            # The same with yielding off: what the month gives up under the flood, and why.
+            results["latency_while_running_full_speed"] = await self.latency_while_running(
+                options.running_latency_users, FULL_SPEED
             )
             checkpoint(results)
         if options.steps_users:
