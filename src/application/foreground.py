@@ -1,13 +1,18 @@
-"""Foreground first: while requests flood the process, a month's database work yields to them.
+"""Foreground first: while requests flood the process, a background month's database work yields.
 
 `serve` answers the API and pays a month in one process, and on a small host the database shares
 its cores too. Paid at full speed, a 100k month left the API about 0.6 of a core: at 100 clients
 the answers' p99 went from 30-50 ms to 130-170 ms. So requests are counted as they arrive and,
-while they come faster than `above_rps`, each of the month's database commands waits its turn:
-one starts every `pace_seconds`, until no flood has been seen for `hold_seconds`. The month
-slows under a flood but never stops, so it still finishes, and a trigger or a status call still
-sees it move; the scheduler's call and an admin's page come far slower than a flood. The worker
-of `rewards run` and the step endpoint's work in a quiet process are never slowed.
+while they come faster than `above_rps`, each bulk command of the month waits its turn: one starts
+every `pace_seconds`, first come first served, until no flood has been seen for `hold_seconds`.
+
+Only work started inside `month_work()` waits: the background launcher wraps the month's task in
+it. The API's own reads (a snapshot, the dry run) never wait, and neither does a serverless step,
+which must end inside its request. Heartbeats, lease renewals, checkpoints and the fence never
+take a turn: under a flood a live worker keeps its lease, and a batch just takes longer (its
+commands times the pace); within a batch the guard on each wallet, not the fence, is what stops a
+superseded worker from paying twice, as at full speed. The month slows but never stops, and
+`rewards run` has no requests to yield to.
 """
 
 from __future__ import annotations
@@ -15,14 +20,32 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-Turn = Callable[[], Awaitable[None]]  # awaited by an adapter before each command of a month's
+Turn = Callable[[], Awaitable[None]]  # awaited by an adapter before each bulk command
+
+_month_work: ContextVar[bool] = ContextVar("rewards_month_work", default=False)
 
 
 async def no_wait() -> None:
     """The turn of work that yields to nothing (tests, tools)."""
+
+
+@contextmanager
+def month_work() -> Iterator[None]:
+    """Work started inside (and the tasks it creates, which copy the context) takes turns."""
+    token = _month_work.set(True)
+    try:
+        yield
+    finally:
+        _month_work.reset(token)
+
+
+def in_month_work() -> bool:
+    return _month_work.get()
 
 
 @dataclass(frozen=True)
@@ -30,19 +53,20 @@ class YieldPolicy:
     above_rps: float = 100.0  # requests a second that count as a flood; 0: never yield
     pace_seconds: float = 0.2  # while yielding, one command of the month's starts this often
     hold_seconds: float = 1.0  # yielding goes on this long after the last flood was seen
-    window_seconds: float = 0.1  # a flood: ceil(above_rps x window) requests within the window
+    window_seconds: float = 0.1  # a flood: `burst` requests in less than this
 
     def describe(self) -> str:
         if not self.above_rps:
             return "the month never yields to requests"
         return (
-            f"above {self.above_rps:g} requests/s the month yields: one database command "
+            f"above {self.above_rps:g} requests/s the month yields: one bulk database command "
             f"every {self.pace_seconds:g} s"
         )
 
     @property
     def burst(self) -> int:
-        """Requests that, arriving within one window, make a flood."""
+        """Requests that, arriving in less than one window, make a flood (so a rate is read to
+        the window's resolution: 10 a second for 0.1 s)."""
         return max(1, math.ceil(self.above_rps * self.window_seconds))
 
 
@@ -66,6 +90,7 @@ class Foreground:
         self._burst_began = -math.inf
         self._yield_until = -math.inf
         self._next_turn = -math.inf
+        self._queue: asyncio.Lock | None = None  # FIFO: the commands waiting, in order
 
     @property
     def policy(self) -> YieldPolicy:
@@ -78,7 +103,7 @@ class Foreground:
         if self._count < self._burst or not self._policy.above_rps:
             return
         now = self._monotonic()
-        if now - self._burst_began <= self._policy.window_seconds:
+        if now - self._burst_began < self._policy.window_seconds:
             self._yield_until = now + self._policy.hold_seconds
         self._count = 0
         self._burst_began = now
@@ -87,14 +112,19 @@ class Foreground:
         return self._monotonic() < self._yield_until
 
     async def turn(self) -> None:
-        """Returns when the month may send its next command: at once without a flood, else at
-        the next free turn (one every `pace_seconds`, first come first served)."""
-        while self.yielding():
-            now = self._monotonic()
-            wait = self._next_turn - now
-            if wait <= 0:
-                self._next_turn = now + self._policy.pace_seconds
-                return
-            if self._on_wait is not None:
-                self._on_wait(wait)
-            await self._sleep(wait)
+        """Returns when the month may send its next command: at once outside `month_work` or
+        without a flood, else at the next free turn."""
+        if not in_month_work() or not self.yielding():
+            return
+        if self._queue is None:
+            self._queue = asyncio.Lock()
+        async with self._queue:
+            while self.yielding():
+                now = self._monotonic()
+                wait = self._next_turn - now
+                if wait <= 0:
+                    self._next_turn = now + self._policy.pace_seconds
+                    return
+                if self._on_wait is not None:
+                    self._on_wait(wait)
+                await self._sleep(wait)

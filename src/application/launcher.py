@@ -1,7 +1,8 @@
 """How work on a job begins once it is created, retried or taken over: the one seam between the
 use cases that make a job processing and the way this deployment runs it.
 
-- In the background (the default): the job is handed to the task runner at once.
+- In the background (the default): the job is handed to the task runner at once, as month work
+  that yields to a flood of requests (application/foreground.py).
 - In steps (serverless hosts, where work after the HTTP answer may be frozen or killed): the
   lease is given straight back, and the scheduler's calls of the step endpoint do the work, each
   taking the job over for a bounded step.
@@ -10,13 +11,18 @@ use cases that make a job processing and the way this deployment runs it.
 from __future__ import annotations
 
 import abc
+from collections.abc import Awaitable
+from typing import TypeVar
 
+from application.foreground import month_work
 from application.log_context import job_context
 from application.ports.clock import Clock
 from application.ports.job_repository import JobRepository
 from application.ports.task_runner import TaskRunner
 from application.use_cases.process_monthly_rewards import ProcessMonthlyRewards
 from domain.job import AttemptOutcome, MonthlyRewardJob
+
+T = TypeVar("T")
 
 
 class JobLauncher(abc.ABC):
@@ -41,8 +47,15 @@ class BackgroundLauncher(JobLauncher):
 
     async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        with job_context(job.id, job.epoch):  # the task copies it: its log lines name the job
-            self._runner.spawn(name, self._process.run(job))
+        self._runner.spawn(name, _as_month_work(job, self._process.run(job)))
+
+
+async def _as_month_work(job: MonthlyRewardJob, work: Awaitable[T]) -> T:
+    """`work` inside the job's contexts, set in the task itself (the runner starts each task in
+    a fresh context): its log lines name the job, and its bulk commands yield to a flood of
+    requests (application/foreground.py)."""
+    with job_context(job.id, job.epoch), month_work():
+        return await work
 
 
 class StepLauncher(JobLauncher):

@@ -11,7 +11,7 @@ from tests.adapters.test_snapshot_and_reward_repositories import T0, P, entries,
 from tests.adapters.test_wallet_and_participants import STUDENTS, insert_users, reward_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 
-from application.foreground import Foreground, YieldPolicy
+from application.foreground import Foreground, YieldPolicy, in_month_work
 from domain.job import JobStatus
 from domain.period import Period
 from domain.policy import RewardPolicy
@@ -38,10 +38,11 @@ class Turns:
 
 class Flooded(Foreground):
     """A process whose requests never stop: every command of the month waits its turn. Notes
-    when each turn was given."""
+    when each turn of month work was given, and every wait."""
 
     def __init__(self) -> None:
-        super().__init__(YieldPolicy(above_rps=100, pace_seconds=PACE))
+        self.waits: list[float] = []
+        super().__init__(YieldPolicy(above_rps=100, pace_seconds=PACE), on_wait=self.waits.append)
         self.given: list[float] = []
 
     def yielding(self) -> bool:
@@ -49,7 +50,8 @@ class Flooded(Foreground):
 
     async def turn(self) -> None:
         await super().turn()
-        self.given.append(time.monotonic())
+        if in_month_work():
+            self.given.append(time.monotonic())
 
 
 async def test_each_update_command_of_a_credit_waits_its_turn(db) -> None:  # type: ignore[no-untyped-def]
@@ -100,6 +102,50 @@ async def test_a_month_paid_under_a_flood_takes_one_command_a_turn_and_pays_once
     assert job.status is JobStatus.COMPLETED, job.error_message
     await assert_paid_exactly_once(container.db(), before, Period(2024, 11))
     # Every bulk command went one at a time, a pace apart, though credits overlap otherwise.
-    assert len(flooded.given) >= 10
+    assert len(flooded.given) >= 10 and flooded.waits
     gaps = [b - a for a, b in itertools.pairwise(flooded.given)]
     assert min(gaps) >= PACE * 0.9, sorted(gaps)[:3]
+
+
+def test_every_adapter_of_the_months_bulk_work_takes_the_containers_turns() -> None:
+    from tests.backends import container_for, settings_for
+
+    container = container_for(settings_for("mongomock", None))
+    turn = container.foreground().turn
+    for adapter in (
+        container.wallet(),
+        container.rewards(),
+        container.snapshots(),
+        container.participants(),
+    ):
+        assert adapter._turn == turn, type(adapter).__name__
+
+
+async def test_a_serverless_step_under_a_flood_takes_no_turn() -> None:
+    """A step must end inside its request: it never waits for the flood (it is not month work
+    of the background launcher)."""
+    from tests.backends import container_for, settings_for
+
+    from application.use_cases.run_processing_step import StepKind
+
+    settings = settings_for("mongomock", None, execution="steps", step_seconds=5, batch_size=50)
+    container = container_for(settings)
+    flooded = Flooded()
+    container.foreground.override(providers.Object(flooded))
+    await container.init_resources()  # type: ignore[misc]
+    try:
+        await seed_users(container.users(), students=120, teachers=20, seed=2)
+        before = await snapshot_users(container.db())
+        await container.start_monthly_rewards().execute(Period(2024, 10))
+        kinds = []
+        for _ in range(20):
+            outcome = await container.run_processing_step().execute()
+            kinds.append(outcome.kind)
+            if outcome.kind is not StepKind.WORKED:
+                break
+        job = await container.get_job_status().execute(Period(2024, 10))
+        assert job.status is JobStatus.COMPLETED, kinds
+        await assert_paid_exactly_once(container.db(), before, Period(2024, 10))
+        assert flooded.given == [] and flooded.waits == []
+    finally:
+        await container.shutdown_resources()  # type: ignore[misc]

@@ -80,14 +80,15 @@ async def test_failed_keys_per_client_trip_and_recover_without_locking_out_the_r
 
 
 async def test_every_request_is_told_to_the_month_and_a_flood_makes_it_yield() -> None:
-    """Foreground first (application/foreground.py): the app counts each request as it arrives,
-    whatever its route or answer; a flood above REWARDS_YIELD_ABOVE_RPS turns yielding on."""
+    """Foreground first (application/foreground.py): the app counts each request a route takes,
+    whatever its answer; a flood above REWARDS_YIELD_ABOVE_RPS turns yielding on."""
     settings = settings_for("mongomock", None, api_keys=(SCHEDULER_KEY,), yield_above_rps=20)
     container = container_for(settings)
     foreground = container.foreground()
     async with AsyncTestClient(app=create_app(container)) as client:
         await client.get("/health")
         assert not foreground.yielding()  # one request is no flood
-        for _ in range(2 * settings.yield_policy.burst):  # in far less than a window
-            await client.get("/api/ranking/monthly-rewards/status", params={"month": 1})
+        # Blocks of 2 requests: any two ends of a block within 0.1 s make a flood.
+        for _ in range(40):
+            await client.get("/api/ranking/monthly-rewards/status", headers=SCHEDULER)
         assert foreground.yielding()

@@ -1,5 +1,6 @@
 """Foreground first (application/foreground.py): the month's commands wait their turn only while
-requests flood the process, one turn every `pace_seconds`, and never for ever."""
+requests flood the process, one turn every `pace_seconds`, in order, and never for ever; work
+outside the month never waits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 
 import pytest
 
-from application.foreground import Foreground, YieldPolicy
+from application.foreground import Foreground, YieldPolicy, month_work
 from infrastructure.settings import Settings, SettingsError
 
 POLICY = YieldPolicy(above_rps=100, pace_seconds=0.2, hold_seconds=1.0, window_seconds=0.1)
@@ -25,9 +26,11 @@ class FakeTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        """Sleeps side by side overlap, as real ones do: the clock moves to the latest end."""
         self.slept.append(seconds)
-        self.now += seconds
+        until = self.now + seconds
         await asyncio.sleep(0)
+        self.now = max(self.now, until)
 
 
 def foreground(policy: YieldPolicy = POLICY) -> tuple[Foreground, FakeTime, list[float]]:
@@ -51,51 +54,66 @@ async def test_light_traffic_never_makes_the_month_wait() -> None:
     fg, clock, waits = foreground()
     flood(fg, clock, 200, over_seconds=4.0)  # 50 requests a second: an admin's busy page
     assert not fg.yielding()
+    with month_work():
+        for _ in range(5):
+            await fg.turn()
+    assert clock.slept == [] and waits == []
+
+
+async def test_under_a_flood_one_command_of_the_months_starts_every_pace() -> None:
+    fg, clock, waits = foreground()
+    flood(fg, clock, 20, over_seconds=0.05)  # 400 requests a second
+    assert fg.yielding()
+    started = []
+    with month_work():
+        for _ in range(4):
+            await fg.turn()
+            started.append(clock.now)
+            flood(fg, clock, 20, over_seconds=0.01)  # the flood goes on meanwhile
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(started)]
+    assert gaps == [pytest.approx(0.2, abs=0.011)] * 3
+    assert sum(waits) == pytest.approx(sum(clock.slept))
+    assert len(waits) == 3
+
+
+async def test_work_outside_the_month_never_waits() -> None:
+    """The API's own reads (a snapshot, the dry run) share the adapters: they take no turn."""
+    fg, clock, waits = foreground()
+    flood(fg, clock, 20, over_seconds=0.05)
+    assert fg.yielding()
     for _ in range(5):
         await fg.turn()
     assert clock.slept == [] and waits == []
 
 
-async def test_under_a_flood_one_command_starts_every_pace() -> None:
-    fg, clock, waits = foreground()
-    flood(fg, clock, 20, over_seconds=0.05)  # 400 requests a second
-    assert fg.yielding()
-    started = []
-    for _ in range(4):
-        await fg.turn()
-        started.append(clock.now)
-        flood(fg, clock, 20, over_seconds=0.01)  # the flood goes on meanwhile
-    gaps = [round(b - a, 6) for a, b in itertools.pairwise(started)]
-    assert gaps == [pytest.approx(0.2, abs=0.011)] * 3
-    assert sum(waits) == pytest.approx(sum(clock.slept))
-    assert len(waits) >= 3
-
-
-async def test_commands_in_flight_together_take_separate_turns() -> None:
+async def test_commands_in_flight_together_take_turns_in_order_a_pace_apart() -> None:
     fg, clock, _ = foreground()
     flood(fg, clock, 20, over_seconds=0.05)
-    # The flood lasts: its arrivals keep the yield on while the four lanes wait.
-    starts: list[float] = []
+    order: list[tuple[int, float]] = []
 
-    async def lane() -> None:
+    async def lane(number: int) -> None:
         await fg.turn()
-        starts.append(clock.now)
-        flood(fg, clock, 10, over_seconds=0.001)
+        order.append((number, clock.now))
+        flood(fg, clock, 10, over_seconds=0.001)  # the flood lasts while the lanes wait
 
-    await asyncio.gather(*(lane() for _ in range(4)))
-    assert sorted(starts) == starts
-    assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(starts))
+    with month_work():
+        await asyncio.gather(*(lane(n) for n in range(4)))
+    assert [number for number, _ in order] == [0, 1, 2, 3]  # first come, first served
+    starts = [at for _, at in order]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert gaps == [pytest.approx(0.2, abs=0.002)] * 3
 
 
 async def test_the_month_is_back_at_full_speed_once_the_flood_has_passed() -> None:
     fg, clock, _ = foreground()
     flood(fg, clock, 20, over_seconds=0.05)
-    await fg.turn()
-    clock.now += POLICY.hold_seconds  # no request since
-    assert not fg.yielding()
-    before = list(clock.slept)
-    for _ in range(10):
+    with month_work():
         await fg.turn()
+        clock.now += POLICY.hold_seconds  # no request since
+        assert not fg.yielding()
+        before = list(clock.slept)
+        for _ in range(10):
+            await fg.turn()
     assert clock.slept == before
 
 
@@ -103,13 +121,23 @@ async def test_yielding_is_off_with_zero() -> None:
     fg, clock, waits = foreground(YieldPolicy(above_rps=0))
     flood(fg, clock, 10_000, over_seconds=0.1)
     assert not fg.yielding()
-    await fg.turn()
+    with month_work():
+        await fg.turn()
     assert waits == []
+
+
+async def test_exactly_the_threshold_is_no_flood() -> None:
+    # Binary fractions, so the clock adds up exactly: 64 requests a second, a window of 10/64 s.
+    fg, clock, _ = foreground(YieldPolicy(above_rps=64, window_seconds=10 / 64))
+    flood(fg, clock, 30, over_seconds=30 / 64)  # blocks of 10 take exactly the window
+    assert not fg.yielding()
+    flood(fg, clock, 30, over_seconds=29 / 64)  # a little faster
+    assert fg.yielding()
 
 
 def test_the_start_up_line_says_what_it_does() -> None:
     assert POLICY.describe() == (
-        "above 100 requests/s the month yields: one database command every 0.2 s"
+        "above 100 requests/s the month yields: one bulk database command every 0.2 s"
     )
     assert YieldPolicy(above_rps=0).describe() == "the month never yields to requests"
 
