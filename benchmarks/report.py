@@ -50,22 +50,20 @@ def _at(rows: list[dict[str, Any]], users: int) -> dict[str, Any] | None:
     return next((r for r in rows if r["users"] == users), None)
 
 
-def _p99(latency: dict[str, Any] | None, name: str) -> dict[str, Any]:
+def _p99(latency: dict[str, Any] | None, name: str, *, running: bool) -> dict[str, Any]:
     if latency is None:
         return {"value_ms": None, "limit_ms": TRIGGER_P99_LIMIT_MS, "pass": None}
     window = latency[name]
     p99 = window["p99_ms"]
+    found = {"value_ms": p99, "limit_ms": TRIGGER_P99_LIMIT_MS}
     ok = p99 <= TRIGGER_P99_LIMIT_MS and window["non_2xx"] == 0
-    running = window.get("month_running_throughout")
-    # While a month runs, it must also have paid users meanwhile: it yields, it never stops.
-    paid = latency.get("users_paid_while_measured")
-    return {
-        "value_ms": p99,
-        "limit_ms": TRIGGER_P99_LIMIT_MS,
-        "month_running_throughout": running,
-        "users_paid_while_measured": paid,
-        "pass": ok and running is not False and paid != 0,
-    }
+    if running:
+        # The month ran through the window, and paid users over the windows: it yields to the
+        # clients, it never stops.
+        found["month_running_throughout"] = window["month_running_throughout"]
+        found["users_paid_while_measured"] = paid = latency["users_paid_while_measured"]
+        ok = ok and window["month_running_throughout"] and paid > 0
+    return {**found, "pass": ok}
 
 
 def targets(
@@ -115,8 +113,8 @@ def targets(
             "pass": large["peak_rss_mb"] / small["peak_rss_mb"] <= large["users"] / small["users"],
         }
     for name in ("trigger_post", "status_get"):
-        found[f"{name}_p99_while_a_month_runs"] = _p99(latency_while_running, name)
-        found[f"{name}_p99_completed_month"] = _p99(latency, name)
+        found[f"{name}_p99_while_a_month_runs"] = _p99(latency_while_running, name, running=True)
+        found[f"{name}_p99_completed_month"] = _p99(latency, name, running=False)
     return found
 
 
