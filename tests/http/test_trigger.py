@@ -125,3 +125,20 @@ async def test_fifty_concurrent_triggers_make_one_job(
     assert (await wait_until_finished(client, 10, 2024))["status"] == "completed"
     assert await container.db()["monthlyrewardjobs"].count_documents({}) == 1
     assert await container.db()["monthlyrewards"].count_documents({}) == 44
+
+
+async def test_serving_collects_young_garbage_less_often(container: Container) -> None:
+    """The app's start-up freezes what it built and raises the young generation's threshold
+    (interfaces/http/app.py: the answers' tail at 100 clients)."""
+    import gc
+
+    from interfaces.http.app import SERVING_GC_THRESHOLDS, create_app
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        async with AsyncTestClient(app=create_app(container)):
+            assert gc.get_threshold() == SERVING_GC_THRESHOLDS
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)

@@ -26,6 +26,7 @@ from interfaces.http.security_headers import add_security_headers
 from interfaces.http.signing import UsedSignatures
 
 log = logging.getLogger("rewards.http")
+SERVING_GC_THRESHOLDS = (50_000, 20, 10)
 
 
 class _Lifecycle:
@@ -42,6 +43,11 @@ class _Lifecycle:
         # full collection no longer walks it (those walks were the answers' slowest percent).
         gc.collect()
         gc.freeze()
+        # A young collection every 50,000 allocations instead of 700: at 100 clients the objects
+        # of the requests in flight survived the frequent ones and were promoted, so older
+        # generations filled and were walked again and again. Measured side by side, two pairs:
+        # completed month p99 trigger 51 -> 38 and 46 -> 38 ms, status 34 -> 29 and 36 -> 24 ms.
+        gc.set_threshold(*SERVING_GC_THRESHOLDS)
         settings = self._container.settings()
         log.info("[MonthlyRewards] foreground first: %s", settings.yield_policy.describe())
         if settings.runs_in_steps:
