@@ -11,7 +11,7 @@ use cases that make a job processing and the way this deployment runs it.
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from application.foreground import month_work
@@ -47,15 +47,16 @@ class BackgroundLauncher(JobLauncher):
 
     async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        self._runner.spawn(name, _as_month_work(job, self._process.run(job)))
+        self._runner.spawn(name, _as_month_work(job, lambda: self._process.run(job)))
 
 
-async def _as_month_work(job: MonthlyRewardJob, work: Awaitable[T]) -> T:
+async def _as_month_work(job: MonthlyRewardJob, work: Callable[[], Awaitable[T]]) -> T:
     """`work` inside the job's contexts, set in the task itself (the runner starts each task in
     a fresh context): its log lines name the job, and its bulk commands yield to a flood of
-    requests (application/foreground.py)."""
+    requests (application/foreground.py). Called there, so a task never started (closed by a
+    runner shutting down) leaves no coroutine unawaited."""
     with job_context(job.id, job.epoch), month_work():
-        return await work
+        return await work()
 
 
 class StepLauncher(JobLauncher):

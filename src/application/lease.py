@@ -57,6 +57,9 @@ class LeaseKeeper:
         self._job = job
         self._renewed_at = clock.now()
         self._lost = False
+        self._stopped = False
+        # One lease write at a time: `stop` waits for a renewal in flight (see there).
+        self._writing = asyncio.Lock()
 
     @property
     def owner(self) -> str:
@@ -80,25 +83,36 @@ class LeaseKeeper:
     async def renew(self) -> None:
         if self._lost:
             raise self._error()
-        now = self._clock.now()
-        self._job.renew(now, self._terms.duration)
-        # The claims are the arbiter: on a server whose updates can interleave (FerretDB) a
-        # fenced job write alone could let a superseded worker renew.
-        newer_claimed = await self._claims.exists(self._job.id, self._job.epoch + 1)
-        if newer_claimed or not await self._jobs.save_lease(self._job):
-            raise self.mark_lost()
-        self._renewed_at = now
+        async with self._writing:
+            if self._stopped:
+                raise LeaseLost(f"the lease of the job for {self._job.period} was given back")
+            now = self._clock.now()
+            self._job.renew(now, self._terms.duration)
+            # The claims are the arbiter: on a server whose updates can interleave (FerretDB) a
+            # fenced job write alone could let a superseded worker renew.
+            newer_claimed = await self._claims.exists(self._job.id, self._job.epoch + 1)
+            if newer_claimed or not await self._jobs.save_lease(self._job):
+                raise self.mark_lost()
+            self._renewed_at = now
+
+    async def stop(self) -> None:
+        """Renews no more, once a renewal in flight has landed: the lease is about to be given
+        back. A heartbeat whose renewal landed after the give-back held the job for a whole
+        lease (a step ending 20 s in, as the heartbeat beat: the next step found it busy)."""
+        async with self._writing:
+            self._stopped = True
 
     async def heartbeat(self) -> None:
         """Renews until cancelled or lost. A failed renewal (the database is away) is retried at
         the next beat; the fence then makes the worker itself renew before paying again."""
         interval = self._terms.renew_every.total_seconds()
-        while not self._lost:
+        while not self._lost and not self._stopped:
             await asyncio.sleep(interval)
             try:
                 await self.renew()
             except LeaseLost:
-                log.warning("[MonthlyRewards] %s", self._error())
+                if not self._stopped:
+                    log.warning("[MonthlyRewards] %s", self._error())
                 return
             except Exception as exc:  # the worker's own retries deal with an outage
                 log.warning(

@@ -14,7 +14,7 @@ from application.ports.reward_repository import RewardRepository
 from application.ports.wallet import CreditResult, Wallet
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import LeaseLost
-from domain.job import AttemptKind, AttemptOutcome, JobStatus
+from domain.job import AttemptKind, AttemptOutcome, JobStatus, MonthlyRewardJob
 from domain.period import Period
 from domain.reward import Reward
 
@@ -155,6 +155,43 @@ async def test_heartbeats_renew_the_lease_while_the_worker_works() -> None:
     await asyncio.sleep(0.1)
     beating.cancel()
     assert world.jobs.renewals >= 2
+    await world.runner.shutdown(0)
+
+
+async def test_a_lease_given_back_stays_given_back_when_a_renewal_was_in_flight() -> None:
+    """A step ending as its heartbeat beats: the renewal in flight lands first, the give-back
+    after it, and no renewal follows (one did, and held the job a whole lease: the next step
+    found it busy)."""
+    world = build_world(population())
+    job = (await world.start.execute()).job
+    keeper = LeaseKeeper(world.jobs, world.claims, world.clock, world.terms, job)
+    landed = asyncio.Event()
+    held = asyncio.Event()
+    save_lease = world.jobs.save_lease
+
+    async def slow_save_lease(saved: MonthlyRewardJob) -> bool:
+        held.set()
+        await landed.wait()
+        return await save_lease(saved)
+
+    world.jobs.save_lease = slow_save_lease  # type: ignore[method-assign]
+    renewing = asyncio.create_task(keeper.renew())  # the heartbeat's renewal, in flight
+    await held.wait()
+    stopping = asyncio.create_task(keeper.stop())
+    await asyncio.sleep(0.01)
+    assert not stopping.done()  # the give-back waits for the renewal to land
+    landed.set()
+    await renewing
+    await stopping
+    job.release(world.clock.now(), AttemptOutcome.PAUSED, "the step's time was up")
+    assert await world.jobs.save(job)
+    renewals = world.jobs.renewals
+    with pytest.raises(LeaseLost, match="given back"):
+        await keeper.renew()  # a later beat or fence writes nothing
+    assert world.jobs.renewals == renewals
+    stored = await world.jobs.get(job.id)
+    assert stored is not None and stored.lease is not None
+    assert stored.lease.expires_at <= world.clock.now()  # free for the next step at once
     await world.runner.shutdown(0)
 
 

@@ -158,11 +158,12 @@ class ProcessMonthlyRewards:
             await self._retrying(lambda: self._pay_categories(job, keeper, log, step), job)
             await self._retrying(lambda: self._finish(job, keeper), job)
         except StepEnded:
-            await self._give_back(job, AttemptOutcome.PAUSED, "the step's time was up", log)
+            await self._give_back(job, keeper, AttemptOutcome.PAUSED, "the step's time was up", log)
         except LeaseLost as lost:
             log.warning("%s", lost)
         except asyncio.CancelledError:
-            await self._give_back(job, AttemptOutcome.INTERRUPTED, "the process shut down", log)
+            why = "the process shut down"
+            await self._give_back(job, keeper, AttemptOutcome.INTERRUPTED, why, log)
             raise
         except Exception as exc:  # recorded on the job for the operator; cancellation is not
             log.exception("Job %s failed", job.id)
@@ -315,11 +316,18 @@ class ProcessMonthlyRewards:
             log.exception("could not record the failure of job %s", job.id)
 
     async def _give_back(
-        self, job: MonthlyRewardJob, outcome: AttemptOutcome, why: str, log: JobLog
+        self,
+        job: MonthlyRewardJob,
+        keeper: LeaseKeeper,
+        outcome: AttemptOutcome,
+        why: str,
+        log: JobLog,
     ) -> None:
-        """Expires our lease so the next worker or step resumes without waiting for it."""
-        job.release(self._clock.now(), outcome, why)
+        """Expires our lease so the next worker or step resumes without waiting for it; the
+        heartbeat is stopped first, so no renewal lands after."""
         try:
+            await asyncio.shield(keeper.stop())
+            job.release(self._clock.now(), outcome, why)
             await asyncio.shield(self._jobs.save(job))
         except Exception:
             log.exception("could not give back the lease of job %s", job.id)
