@@ -90,11 +90,7 @@ class Foreground:
         self._burst_began = -math.inf
         self._yield_until = -math.inf
         self._next_turn = -math.inf
-        self._queue: asyncio.Lock | None = None  # FIFO: the commands waiting, in order
-
-    @property
-    def policy(self) -> YieldPolicy:
-        return self._policy
+        self._queue = asyncio.Lock()  # FIFO: the commands waiting, in order
 
     def arrived(self) -> None:
         """One request arrived. Every `burst` requests, the time they took says if it was a
@@ -116,8 +112,6 @@ class Foreground:
         without a flood, else at the next free turn."""
         if not in_month_work() or not self.yielding():
             return
-        if self._queue is None:
-            self._queue = asyncio.Lock()
         async with self._queue:
             while self.yielding():
                 now = self._monotonic()

@@ -63,7 +63,7 @@ class Settings:
     http_max_connections: int = 256  # uvicorn's limit_concurrency: beyond it, 503 at once
     http_parser: str = "httptools"  # capped at 16 KiB of head (capped_parser.py); h11 is slower
     # Foreground first (application/foreground.py): above this many requests a second, the
-    # month's database commands start one every `yield_pace_seconds`; 0: never yield.
+    # month's bulk database commands start one every `yield_pace_seconds`; 0: never yield.
     yield_above_rps: int = 100
     yield_pace_seconds: float = 0.2
 
