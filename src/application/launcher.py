@@ -37,7 +37,11 @@ class JobLauncher(abc.ABC):
 
 
 class BackgroundLauncher(JobLauncher):
-    def __init__(self, runner: TaskRunner, process: ProcessMonthlyRewards) -> None:
+    """`process` builds the worker when a month is launched, not when the launcher is made: every
+    trigger builds a launcher (twice: its own and its attempts'), and a worker's object graph
+    was most of the trigger's use-case construction in the profile, for a month launched once."""
+
+    def __init__(self, runner: TaskRunner, process: Callable[[], ProcessMonthlyRewards]) -> None:
         self._runner = runner
         self._process = process
 
@@ -47,7 +51,8 @@ class BackgroundLauncher(JobLauncher):
 
     async def launch(self, job: MonthlyRewardJob, why: str = "") -> None:
         name = f"monthly-rewards-{job.period.key}" + (f"-{why}" if why else "")
-        self._runner.spawn(name, _as_month_work(job, lambda: self._process.run(job)))
+        process = self._process()
+        self._runner.spawn(name, _as_month_work(job, lambda: process.run(job)))
 
 
 async def _as_month_work(job: MonthlyRewardJob, work: Callable[[], Awaitable[T]]) -> T:

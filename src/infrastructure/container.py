@@ -150,7 +150,7 @@ class Container(containers.DeclarativeContainer):
     launcher = providers.Selector(
         providers.Callable(lambda s: s.execution, settings),
         background=providers.Factory(
-            BackgroundLauncher, runner=runner, process=process_monthly_rewards
+            BackgroundLauncher, runner=runner, process=process_monthly_rewards.provider
         ),
         steps=providers.Factory(StepLauncher, jobs=jobs, clock=clock),
     )
