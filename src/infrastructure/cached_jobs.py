@@ -47,37 +47,44 @@ class CachedJobs(JobRepository):
         self._reading: dict[Period, asyncio.Future[MonthlyRewardJob | None]] = {}
 
     def _remember(self, job: MonthlyRewardJob | None) -> MonthlyRewardJob | None:
-        if job is not None and job.status is JobStatus.COMPLETED:
-            self._completed[job.period] = _detached(job)
-            self._completed.move_to_end(job.period)
-            while len(self._completed) > self._size:
-                self._completed.popitem(last=False)
-        return job
+        """A completed job is kept (a copy of its own); returns the job as held."""
+        if job is None or job.status is not JobStatus.COMPLETED:
+            return job
+        held = self._completed[job.period] = _detached(job)
+        self._completed.move_to_end(job.period)
+        while len(self._completed) > self._size:
+            self._completed.popitem(last=False)
+        return held
 
     async def find(self, period: Period) -> MonthlyRewardJob | None:
-        cached = self._completed.get(period)
-        if cached is not None:
+        held = await self.find_to_read(period)
+        if held is None:
+            return None
+        if held.status is JobStatus.COMPLETED:
             # A shallow copy: a caller may set the job's own fields (status, lease...) as on a
             # job it read. The results and history inside are shared: no use case changes a
             # completed job's, and a deep copy was a quarter of the trigger's time in the profile.
-            return copy.copy(cached)
+            return copy.copy(held)
+        return _detached(held)  # each caller may change the job it read
+
+    async def find_to_read(self, period: Period) -> MonthlyRewardJob | None:
+        """The job as held, the same object for every reader: what is held is never changed in
+        place (a write replaces it), so the status and the trigger's duplicate answer read a
+        running month without the copy each `find` makes (an eighth of their CPU)."""
+        cached = self._completed.get(period)
+        if cached is not None:
+            return cached
         written = self._written.get(period)
         if written is not None and not written.lease_expired(self._clock.now()):
-            return _detached(written)  # each caller may change the job it read
+            return written
         # Neither: callers arriving while a read of the month is in flight share it (one
-        # database read per wave of requests, not one per request, while a month runs); each
-        # gets its own deep copy, since it may change the job it read.
+        # database read per wave of requests, not one per request, while a month runs).
         reading = self._reading.get(period)
         if reading is None:
             reading = asyncio.ensure_future(self._inner.find(period))
             self._reading[period] = reading
             reading.add_done_callback(lambda done: self._forget(period, done))
-        found = self._remember(await asyncio.shield(reading))
-        if found is None:
-            return None
-        if found.status is JobStatus.COMPLETED:
-            return copy.copy(found)
-        return _detached(found)
+        return self._remember(await asyncio.shield(reading))
 
     def _forget(self, period: Period, reading: asyncio.Future[MonthlyRewardJob | None]) -> None:
         if self._reading.get(period) is reading:
@@ -87,14 +94,14 @@ class CachedJobs(JobRepository):
         self,
         job: MonthlyRewardJob,
         write: Awaitable[bool],
-        part: Callable[[MonthlyRewardJob, MonthlyRewardJob], None] | None = None,
+        part: Callable[[MonthlyRewardJob, MonthlyRewardJob], MonthlyRewardJob] | None = None,
     ) -> bool:
         """A read in flight may have begun before this write: later finds must not share it.
 
         What a write sends is copied before it is sent (the worker and its heartbeat share the
         job, which may change while the write is in flight). A write that lands updates the
-        month as held: a whole write (`part` None) replaces it, a partial one copies its fields
-        into it. One the fence refuses forgets the month. One that raises (the database away)
+        month as held: a whole write (`part` None) replaces it, a partial one replaces it with a
+        copy that has the write's fields (never in place: readers may hold the one before). One the fence refuses forgets the month. One that raises (the database away)
         may or may not have landed: what is held stays as it was, at most that write behind the
         database, so a lease it shows as live is live there too."""
         period = job.period
@@ -114,7 +121,7 @@ class CachedJobs(JobRepository):
             else:
                 self._written.pop(period, None)
         elif held is not None and (held.id, held.epoch) == (as_written.id, as_written.epoch):
-            part(held, as_written)
+            self._written[period] = part(held, as_written)
         else:  # part of a job this process did not write whole: the database has the rest
             self._written.pop(period, None)
         return landed
@@ -150,19 +157,17 @@ class CachedJobs(JobRepository):
         return await self._writing(job, self._inner.save_lease(job), _lease)
 
 
-# What each partial write stores, copied from the job as it was sent into the job as held.
+# What each partial write stores: the job as held, with those fields as the job was sent.
 
 
-def _progress(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> None:
-    held.progress, held.results, held.progressed_at = (
-        sent.progress,
-        sent.results,
-        sent.progressed_at,
+def _progress(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> MonthlyRewardJob:
+    return replace(
+        held, progress=sent.progress, results=sent.results, progressed_at=sent.progressed_at
     )
 
 
-def _lease(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> None:
-    held.lease = sent.lease
+def _lease(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> MonthlyRewardJob:
+    return replace(held, lease=sent.lease)
 
 
 def _detached(job: MonthlyRewardJob) -> MonthlyRewardJob:

@@ -82,3 +82,39 @@ async def test_a_running_month_is_handed_out_whole_and_unshared() -> None:
     first.results.categories["students"].tiers["gold"].count = 99  # a caller changes its copy
     first.history.append(first.history[0])
     assert await jobs.find(job.period) == job  # what is held is unchanged
+
+
+async def test_readers_share_the_running_month_and_a_write_never_changes_what_they_hold() -> None:
+    jobs = CachedJobs(InMemoryJobRepository(), FixedClock(NOW + timedelta(seconds=62)))
+    job = _busy_job()
+    await jobs.create(job)
+
+    read = await jobs.find_to_read(job.period)
+    assert read is not None and read is await jobs.find_to_read(job.period)  # no copy made
+    assert read == job and _shared_mutables(job, read) == []  # not the worker's own job either
+    as_read = copy.deepcopy(read)
+
+    job.progress.categories["teachers"].processed = 1  # what a batch does, in short
+    job.mark_progress(NOW + timedelta(seconds=63))
+    assert await jobs.save_progress(job)
+    job.renew(NOW + timedelta(seconds=63), timedelta(seconds=60))
+    assert await jobs.save_lease(job)
+
+    assert read == as_read != job  # a reader's job stays as it was read
+    now_read = await jobs.find_to_read(job.period)
+    assert now_read is not read and now_read == job  # the writes are answered from then on
+
+
+async def test_a_completed_month_is_read_without_a_copy_and_found_as_one() -> None:
+    inner = InMemoryJobRepository()
+    job = _busy_job()
+    job.complete(NOW + timedelta(seconds=70))
+    await inner.create(job)
+    jobs = CachedJobs(inner, FixedClock(NOW + timedelta(seconds=80)))
+
+    read = await jobs.find_to_read(job.period)
+    assert read is not None and read is await jobs.find_to_read(job.period)
+    found = await jobs.find(job.period)
+    assert found == read and found is not read
+    found.error_message = "set by a finder"  # a finder may set the job's own fields
+    assert read.error_message is None

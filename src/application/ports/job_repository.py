@@ -22,7 +22,13 @@ class JobRepository(abc.ABC):
     async def get(self, job_id: str) -> MonthlyRewardJob | None: ...
 
     @abc.abstractmethod
-    async def find(self, period: Period) -> MonthlyRewardJob | None: ...
+    async def find(self, period: Period) -> MonthlyRewardJob | None:
+        """The month's job, as a copy the caller may change."""
+
+    async def find_to_read(self, period: Period) -> MonthlyRewardJob | None:
+        """The month's job, for a caller that only reads it: a cache may hand every such caller
+        the same object, so it must never be changed (`find` gives one that may)."""
+        return await self.find(period)
 
     @abc.abstractmethod
     async def recent(self, limit: int) -> list[MonthlyRewardJob]:

@@ -29,7 +29,7 @@ class GetJobStatus:
             if not newest:
                 raise JobNotFound("no monthly rewards job has run yet")
             return newest[0]
-        job = await self._jobs.find(period)
+        job = await self._jobs.find_to_read(period)  # presented, never changed
         if job is None:
             raise JobNotFound(f"no monthly rewards job for {period}")
         return job

@@ -67,7 +67,7 @@ class StartMonthlyRewards:
     async def execute(self, requested: Period | None = None) -> StartOutcome:
         period = payable_period(requested, self._clock, self._tz)
         # The scheduler re-fires: most triggers find the month's job, so look before locking.
-        existing = await self._jobs.find(period)
+        existing = await self._jobs.find_to_read(period)
         if existing is not None:
             return await self._answer_existing(existing)
         job = MonthlyRewardJob.start(
@@ -76,15 +76,21 @@ class StartMonthlyRewards:
         try:
             await self._jobs.create(job)
         except JobAlreadyExists:  # another trigger took the lock since we looked
-            existing = await self._jobs.find(period)
+            existing = await self._jobs.find_to_read(period)
             if existing is None:  # the holder vanished between its insert and our read: say so
                 raise
             return await self._answer_existing(existing)
         await self._launcher.launch(job)
         return StartOutcome(StartKind.STARTED, job)
 
-    async def _answer_existing(self, existing: MonthlyRewardJob) -> StartOutcome:
-        resumed = await self._attempts.resume_abandoned(existing)
-        if resumed is not None:
-            return StartOutcome(StartKind.RESUMED, resumed)
-        return StartOutcome(_KIND_OF_STATUS[existing.status], existing)
+    async def _answer_existing(self, seen: MonthlyRewardJob) -> StartOutcome:
+        """`seen` is only read; a job that may need taking over is read again as a copy of this
+        trigger's own, since a takeover changes it."""
+        if seen.lease_expired(self._clock.now()):
+            own = await self._jobs.find(seen.period)
+            if own is not None:
+                resumed = await self._attempts.resume_abandoned(own)
+                if resumed is not None:
+                    return StartOutcome(StartKind.RESUMED, resumed)
+                seen = own
+        return StartOutcome(_KIND_OF_STATUS[seen.status], seen)
