@@ -173,7 +173,12 @@ WRONG_BODIES = [
     body("body number", "12", 400, "must be an object"),
     body("unknown field", '{"month": 12, "year": 2024, "dryRun": true}', 400, "unknown field"),
     body("repeated key", '{"month": 1, "month": 12, "year": 2024}', 400, "more than once"),
-    body("repeated key, escaped", '{"month": 1, "\\u006donth": 12, "year": 2024}', 400, "more than once"),
+    body(
+        "repeated key, escaped",
+        '{"month": 1, "\\u006donth": 12, "year": 2024}',
+        400,
+        "more than once",
+    ),
     body("repeated year", '{"year": 2024,"month": 1,"year":2023}', 400, "more than once"),
     body("deep nesting", "[" * 2000 + "]" * 2000, 400, "must be an object"),
     body("deep nesting in a field", '{"month": ' + "[" * 1900 + "]" * 1900 + "}", 400, "month"),

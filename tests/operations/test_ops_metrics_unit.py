@@ -4,6 +4,7 @@ back: they say what the jobs say. Transient retries are counted through retrying
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,9 +12,10 @@ from tests.fakes import Transient
 from tests.unit.conftest import World
 
 from application.retrying import RetryPolicy, retrying
+from application.use_cases.start_monthly_rewards import StartKind
 from domain.period import Period
 from infrastructure import metrics
-from interfaces.http.metrics_middleware import trigger_outcome
+from interfaces.http.metrics_middleware import TRIGGER_OUTCOME, told_outcome, trigger_outcome
 
 pytestmark = pytest.mark.unit
 
@@ -111,22 +113,28 @@ async def test_transient_retries_are_counted_through_the_hook() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "outcome"),
+    ("status", "kind", "outcome"),
     [
-        (401, b"", "unauthorised"),
-        (400, b"{}", "invalid"),
-        (422, b"{}", "invalid"),
-        (200, b'{"data": {"status": "processing", "note": "x", "jobId": "j"}}', "started"),
-        (200, b'{"data": {"status": "processing", "note": "x", "attempt": 2}}', "resumed"),
-        (200, b'{"data": {"status": "processing", "startedAt": "t"}}', "underway"),
-        (200, b'{"data": {"status": "completed"}}', "completed"),
-        (200, b'{"data": {"status": "failed"}}', "failed"),
-        (500, b"", "error"),
-        (200, b"not json", "error"),
+        (401, None, "unauthorised"),
+        (400, None, "invalid"),
+        (422, None, "invalid"),
+        (200, StartKind.STARTED, "started"),
+        (200, StartKind.RESUMED, "resumed"),
+        (200, StartKind.ALREADY_PROCESSING, "underway"),
+        (200, StartKind.ALREADY_COMPLETED, "completed"),
+        (200, StartKind.PREVIOUSLY_FAILED, "failed"),
+        (500, None, "error"),
+        (200, None, "error"),  # a 200 its handler never told of
+        (503, StartKind.STARTED, "error"),  # told, then failed on the way out
     ],
 )
-def test_trigger_outcomes_are_read_from_the_answer(status: int, body: bytes, outcome: str) -> None:
-    assert trigger_outcome(status, body) == outcome
+def test_trigger_outcomes_are_what_the_handler_told_or_the_status(
+    status: int, kind: StartKind | None, outcome: str
+) -> None:
+    scope: dict[str, Any] = {}
+    if kind is not None:
+        told_outcome(scope, kind)  # type: ignore[arg-type]
+    assert trigger_outcome(status, scope.get(TRIGGER_OUTCOME)) == outcome
 
 
 def _yielded() -> float:

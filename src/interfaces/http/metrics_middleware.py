@@ -1,39 +1,49 @@
 """Request latency for every route, and the trigger's outcome for each call of it, counted as
-the answers leave; each request's arrival is told to the month (application/foreground.py). The outcome is read from the status code and, for a 200, the answer's
-`data.status` (SPEC §7's shapes), so the trigger's controller stays as it is."""
+the answers leave; each request's arrival is told to the month (application/foreground.py).
+The outcome is what the trigger's handler told (its use case's answer) or, for an answer that
+never reached it (a refused key, a bad month), the status code: reading it back from the JSON
+answer was a second parse of every trigger."""
 
 from __future__ import annotations
 
-import json
 from time import perf_counter
+from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.foreground import Foreground
+from application.use_cases.start_monthly_rewards import StartKind
 from infrastructure.metrics import REQUEST_LATENCY, TRIGGER_CALLS
 
 TRIGGER_ROUTE = "/api/ranking/monthly-rewards"
+# The trigger's handler names its outcome here, in the request's scope (`told_outcome`).
+TRIGGER_OUTCOME = "rewards.trigger_outcome"
+_OUTCOME_OF_KIND = {
+    StartKind.STARTED: "started",
+    StartKind.RESUMED: "resumed",
+    StartKind.ALREADY_PROCESSING: "underway",
+    StartKind.ALREADY_COMPLETED: "completed",
+    StartKind.PREVIOUSLY_FAILED: "failed",
+}
 
 
-def trigger_outcome(status: int, body: bytes) -> str:
+def told_outcome(scope: Scope, kind: StartKind) -> None:
+    """Called by the trigger's handler with the use case's answer."""
+    cast(dict[str, Any], scope)[TRIGGER_OUTCOME] = _OUTCOME_OF_KIND[kind]
+
+
+def trigger_outcome(status: int, told: str | None) -> str:
+    """The label of one trigger call: what its handler told, for an answer that went out as
+    a 200; otherwise what the status code says."""
     if status == 401:
         return "unauthorised"
     if status in (400, 422):
         return "invalid"
-    if status != 200:
+    if status != 200 or told is None:
         return "error"
-    try:
-        data = json.loads(body).get("data") or {}
-    except (ValueError, AttributeError):
-        return "error"
-    job_status = data.get("status")
-    if job_status == "processing":
-        if "note" not in data:
-            return "underway"
-        return "resumed" if "attempt" in data else "started"
-    return job_status if job_status in ("completed", "failed") else "error"
+    return told
 
 
 class MetricsMiddleware(ASGIMiddleware):
@@ -49,14 +59,11 @@ class MetricsMiddleware(ASGIMiddleware):
         method = str(scope.get("method", ""))
         is_trigger = method == "POST" and route.rstrip("/") == TRIGGER_ROUTE
         status = 500
-        body = bytearray()
 
         async def observe(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif is_trigger and message["type"] == "http.response.body":
-                body.extend(message.get("body", b""))
             await send(message)
 
         try:
@@ -64,4 +71,5 @@ class MetricsMiddleware(ASGIMiddleware):
         finally:
             REQUEST_LATENCY.labels(method, route, str(status)).observe(perf_counter() - started)
             if is_trigger:
-                TRIGGER_CALLS.labels(trigger_outcome(status, bytes(body))).inc()
+                told = cast(dict[str, Any], scope).get(TRIGGER_OUTCOME)
+                TRIGGER_CALLS.labels(trigger_outcome(status, told)).inc()

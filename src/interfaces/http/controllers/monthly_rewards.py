@@ -14,6 +14,7 @@ from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
 from interfaces.http.auth import key_level, require_key
 from interfaces.http.dependencies import requested_period
+from interfaces.http.metrics_middleware import told_outcome
 from interfaces.http.openapi import KEYED, PeriodBodyOperation, errors
 from interfaces.http.presenters import Envelope, envelope, job_status, job_summary, start_answer
 from interfaces.http.schemas import LimitQuery, MonthQuery, YearQuery, check_query, query_fields
@@ -51,7 +52,9 @@ class MonthlyRewardsController(Controller):
         year: YearQuery = None,
     ) -> Envelope:
         period = await requested_period(request, month, year)
-        return start_answer(await start_monthly_rewards.execute(period))
+        outcome = await start_monthly_rewards.execute(period)
+        told_outcome(request.scope, outcome.kind)  # the metric's label
+        return start_answer(outcome)
 
     @post(
         "/retry",
