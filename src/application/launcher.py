@@ -39,7 +39,9 @@ class JobLauncher(abc.ABC):
 class BackgroundLauncher(JobLauncher):
     """`process` builds the worker when a month is launched, not when the launcher is made: every
     trigger builds a launcher (twice: its own and its attempts'), and a worker's object graph
-    was most of the trigger's use-case construction in the profile, for a month launched once."""
+    was most of the trigger's use-case construction in the profile, for a month launched once.
+    Building it is plain object construction, no I/O: moved after the job's insert, it adds no
+    way for a trigger to fail there."""
 
     def __init__(self, runner: TaskRunner, process: Callable[[], ProcessMonthlyRewards]) -> None:
         self._runner = runner

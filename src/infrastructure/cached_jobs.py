@@ -47,10 +47,13 @@ class CachedJobs(JobRepository):
         self._reading: dict[Period, asyncio.Future[MonthlyRewardJob | None]] = {}
 
     def _remember(self, job: MonthlyRewardJob | None) -> MonthlyRewardJob | None:
-        """A completed job is kept (a copy of its own); returns the job as held."""
+        """A completed job is kept, as a copy of its own, and that copy is returned; any other
+        job is returned as it is."""
         if job is None or job.status is not JobStatus.COMPLETED:
             return job
-        held = self._completed[job.period] = _detached(job)
+        held = self._completed.get(job.period)
+        if held is None or (held.id, held.epoch) != (job.id, job.epoch):
+            held = self._completed[job.period] = _detached(job)
         self._completed.move_to_end(job.period)
         while len(self._completed) > self._size:
             self._completed.popitem(last=False)
@@ -100,10 +103,11 @@ class CachedJobs(JobRepository):
 
         What a write sends is copied before it is sent (the worker and its heartbeat share the
         job, which may change while the write is in flight). A write that lands updates the
-        month as held: a whole write (`part` None) replaces it, a partial one replaces it with a
-        copy that has the write's fields (never in place: readers may hold the one before). One the fence refuses forgets the month. One that raises (the database away)
-        may or may not have landed: what is held stays as it was, at most that write behind the
-        database, so a lease it shows as live is live there too."""
+        month as held: a whole write (`part` None) replaces it, a partial one replaces it with
+        a copy that has the write's fields (never in place: readers may hold the one before).
+        One the fence refuses forgets the month. One that raises (the database away) may or may
+        not have landed: what is held stays as it was, at most that write behind the database,
+        so a lease it shows as live is live there too."""
         period = job.period
         as_written = _detached(job)
         self._reading.pop(period, None)
@@ -172,7 +176,8 @@ def _lease(held: MonthlyRewardJob, sent: MonthlyRewardJob) -> MonthlyRewardJob:
 
 def _detached(job: MonthlyRewardJob) -> MonthlyRewardJob:
     """A copy of the job that shares nothing a caller may change, as `copy.deepcopy` makes,
-    built field by field: deepcopy was 40 % of the CPU of a running month's status answer.
+    built field by field: deepcopy was 40 % of the CPU of a running month's status answer when
+    every reader copied (readers now share the job as held: `find_to_read`).
     Datetimes, enums, the period and recorded errors are immutable and stay shared. `replace`
     carries every other field over, so a field added later is kept (shared: copy it here if it
     is mutable; tests/unit/test_cached_job_copies.py walks for shared ones)."""

@@ -158,3 +158,12 @@ async def test_the_months_waits_under_a_flood_are_counted() -> None:
         await foreground.turn()  # the first turn is free
         await foreground.turn()  # the next waits a pace
     assert _yielded() - before == pytest.approx(0.01, abs=0.005)
+
+
+def test_every_kind_of_trigger_answer_has_its_own_label() -> None:
+    labels = set()
+    for kind in StartKind:
+        scope: dict[str, Any] = {}
+        told_outcome(scope, kind)  # type: ignore[arg-type]
+        labels.add(scope[TRIGGER_OUTCOME])
+    assert len(labels) == len(StartKind) and labels <= set(metrics.TRIGGER_OUTCOMES)

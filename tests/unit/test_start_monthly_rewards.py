@@ -3,14 +3,16 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.fakes import FixedClock, InMemoryJobRepository
-from tests.unit.conftest import World
+from dependency_injector import providers
+from tests.fakes import FixedClock, InMemoryJobRepository, make_users
+from tests.unit.conftest import World, build_world
 
 from application.use_cases.start_monthly_rewards import StartKind
 from domain.errors import PeriodNotEnded
 from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from infrastructure.cached_jobs import CachedJobs
+from infrastructure.settings import Settings
 
 
 async def test_first_trigger_takes_the_lock_and_defers_the_work(world: World) -> None:
@@ -232,3 +234,19 @@ async def test_what_is_held_is_the_job_as_sent_not_as_changed_while_in_flight() 
     found = await jobs.find(Period(2024, 12))
     assert found is not None and found.progress.category == "students"
     assert found == await inner.find(Period(2024, 12))
+
+
+async def test_in_steps_a_repeated_trigger_reads_the_month_once() -> None:
+    """Steps give the lease back after every call, so the month always looks abandoned; only
+    the step endpoint takes it over, so the trigger reads no copy of its own to take it over."""
+    world = build_world(make_users(3, 1), settings=Settings(batch_size=4, execution="steps"))
+    inner = _Counting()
+    world.container.jobs.override(providers.Object(CachedJobs(inner, world.clock)))
+    await world.container.start_monthly_rewards().execute()
+    before = inner.finds
+
+    again = await world.container.start_monthly_rewards().execute()
+
+    assert again.kind is StartKind.ALREADY_PROCESSING
+    assert again.job.lease_expired(world.clock.now())
+    assert inner.finds - before == 1

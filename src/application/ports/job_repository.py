@@ -23,7 +23,8 @@ class JobRepository(abc.ABC):
 
     @abc.abstractmethod
     async def find(self, period: Period) -> MonthlyRewardJob | None:
-        """The month's job, as a copy the caller may change."""
+        """The month's job, as a copy whose own fields the caller may change (a completed job's
+        results and history may be shared with other readers: no use case changes those)."""
 
     async def find_to_read(self, period: Period) -> MonthlyRewardJob | None:
         """The month's job, for a caller that only reads it: a cache may hand every such caller

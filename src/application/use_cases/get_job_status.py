@@ -24,6 +24,7 @@ class GetJobStatus:
         return job.health(self._clock.now(), self._stall_after)
 
     async def execute(self, period: Period | None = None) -> MonthlyRewardJob:
+        """The job to present: it may be shared with every other reader, never change it."""
         if period is None:
             newest = await self._jobs.recent(1)
             if not newest:

@@ -34,6 +34,9 @@ _KIND_OF_STATUS = {
 
 @dataclass(frozen=True)
 class StartOutcome:
+    """`job` may be the one a cache hands every reader (JobRepository.find_to_read): read it,
+    never change it."""
+
     kind: StartKind
     job: MonthlyRewardJob
 
@@ -84,9 +87,9 @@ class StartMonthlyRewards:
         return StartOutcome(StartKind.STARTED, job)
 
     async def _answer_existing(self, seen: MonthlyRewardJob) -> StartOutcome:
-        """`seen` is only read; a job that may need taking over is read again as a copy of this
-        trigger's own, since a takeover changes it."""
-        if seen.lease_expired(self._clock.now()):
+        """`seen` is only read; a job this process may take over is read again as a copy of
+        this trigger's own, since a takeover changes it (in steps, the step endpoint does)."""
+        if self._launcher.resumes_abandoned and seen.lease_expired(self._clock.now()):
             own = await self._jobs.find(seen.period)
             if own is not None:
                 resumed = await self._attempts.resume_abandoned(own)

@@ -1,8 +1,8 @@
 """Request latency for every route, and the trigger's outcome for each call of it, counted as
 the answers leave; each request's arrival is told to the month (application/foreground.py).
-The outcome is what the trigger's handler told (its use case's answer) or, for an answer that
-never reached it (a refused key, a bad month), the status code: reading it back from the JSON
-answer was a second parse of every trigger."""
+The outcome is what the trigger's handler told (its use case's answer) or, for an answer its
+handler never told (a refused key, a bad month, an error), the status code: reading it back from
+the JSON answer was a second parse of every trigger."""
 
 from __future__ import annotations
 
