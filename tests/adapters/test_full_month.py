@@ -26,10 +26,14 @@ async def test_a_month_pays_the_tier_table_exactly_and_a_rerun_pays_nothing(
     assert job.results.categories["students"].tiers["UNPLACED"].count == 320
 
     # The process again on the completed job's data, as a stale worker would: nothing moves.
+    # (The status's job is shared with every reader and never changed: the stale worker's job
+    # is a copy of its own.)
     settled = await snapshot_users(container.db())
-    job.status = JobStatus.PROCESSING
-    await container.jobs().save(job)
-    await container.process_monthly_rewards().execute(job.id)
+    stale = await container.jobs().find(Period(2024, 12))
+    assert stale is not None
+    stale.status = JobStatus.PROCESSING
+    await container.jobs().save(stale)
+    await container.process_monthly_rewards().execute(stale.id)
     assert await snapshot_users(container.db()) == settled
     assert (await start.execute(Period(2024, 12))).kind is StartKind.ALREADY_COMPLETED
 
