@@ -32,10 +32,15 @@ class Attempts:
         self._clock = clock
         self._terms = terms
 
+    def may_resume(self, job: MonthlyRewardJob) -> bool:
+        """Whether `resume_abandoned` would try to take `job` over: its lease has expired and
+        this process resumes abandoned jobs (in steps, the step endpoint does)."""
+        return self._launcher.resumes_abandoned and job.lease_expired(self._clock.now())
+
     async def resume_abandoned(self, job: MonthlyRewardJob) -> MonthlyRewardJob | None:
         """Resumes `job` in this process if its lease has expired and this caller wins the
         claim; None when the lease is alive, another caller won, or steps do the resuming."""
-        if not self._launcher.resumes_abandoned:
+        if not self.may_resume(job):
             return None
         taken = await self.take_over(job, AttemptKind.TAKEOVER)
         if taken is not None:

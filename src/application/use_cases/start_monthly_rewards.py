@@ -88,8 +88,8 @@ class StartMonthlyRewards:
 
     async def _answer_existing(self, seen: MonthlyRewardJob) -> StartOutcome:
         """`seen` is only read; a job this process may take over is read again as a copy of
-        this trigger's own, since a takeover changes it (in steps, the step endpoint does)."""
-        if self._launcher.resumes_abandoned and seen.lease_expired(self._clock.now()):
+        this trigger's own, since a takeover changes it."""
+        if self._attempts.may_resume(seen):
             own = await self._jobs.find(seen.period)
             if own is not None:
                 resumed = await self._attempts.resume_abandoned(own)
