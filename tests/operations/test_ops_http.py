@@ -13,6 +13,7 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
+from tests.backends import container_for, settings_for
 from tests.fakes import FakeDatabaseProbe, FixedClock
 from tests.operations.conftest import ADMIN, SCHEDULER
 
@@ -230,6 +231,33 @@ async def test_metrics_after_a_run_say_what_the_job_says(
         (("method", "POST"), ("route", BASE), ("status", "401")),
     )
     assert found[latency] >= 1
+
+
+async def test_answers_refused_by_a_middleware_are_counted_with_their_status() -> None:
+    """The key check, the rate limits and the method refusal raise before Litestar answers; the
+    latency metric still records 401, 429 and 405 (it counted them as 500 before)."""
+    settings = settings_for("mongomock", None, rate_limit_auth_failures=1)
+    status_route = f"{BASE}/status"
+
+    def counts(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[str, float]:
+        return {
+            dict(labels)["status"]: value
+            for (name, labels), value in found.items()
+            if name == "rewards_http_request_duration_seconds_count"
+            and dict(labels)["route"] == status_route
+        }
+
+    async with AsyncTestClient(app=_app(container_for(settings))) as client:
+        before = counts(_samples((await client.get("/metrics")).text))
+        answers = [
+            (await client.get(status_route, headers={"x-api-key": "wrong"})).status_code,
+            (await client.get(status_route, headers={"x-api-key": "wrong"})).status_code,
+            (await client.options(status_route)).status_code,
+        ]
+        after = counts(_samples((await client.get("/metrics")).text))
+    assert answers == [401, 429, 405]
+    delta = {code: after[code] - before.get(code, 0) for code in after}
+    assert {code: n for code, n in delta.items() if n} == {"401": 1, "429": 1, "405": 1}
 
 
 async def test_the_alarm_in_the_api_and_the_metrics(container: Container) -> None:

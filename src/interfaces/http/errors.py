@@ -65,8 +65,25 @@ def _answer(
     )
 
 
+def _known_status(exc: Exception) -> int:
+    return next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def answer_status(exc: Exception) -> int:
+    """The status the handlers below answer `exc` with. The metrics (metrics_middleware.py) ask:
+    an exception raised by a middleware (the key check's 401, a rate limit's 429, a 405) reaches
+    them before Litestar turns it into the answer."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code if exc.status_code < 500 else 500
+    if isinstance(exc, (DomainError, Unauthorized, InvalidRequest, UnsupportedBody)):
+        return _known_status(exc)
+    if isinstance(exc, DatabaseUnavailable) or as_unavailable(exc, 0) is not None:
+        return 503
+    return 500
+
+
 def known_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
+    status = _known_status(exc)
     headers = {"retry-after": _RETRY_AFTER_OUTAGE_S} if status == 503 else None
     return _answer(status, str(exc), headers=headers)
 

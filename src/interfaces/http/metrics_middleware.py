@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from application.foreground import Foreground
 from application.use_cases.start_monthly_rewards import StartKind
 from infrastructure.metrics import REQUEST_LATENCY, TRIGGER_CALLS
+from interfaces.http.errors import answer_status
 
 TRIGGER_ROUTE = "/api/ranking/monthly-rewards"
 # The trigger's handler names its outcome here, in the request's scope (`told_outcome`).
@@ -68,6 +69,9 @@ class MetricsMiddleware(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, observe)
+        except Exception as exc:
+            status = answer_status(exc)  # raised by a middleware; answered outside this one
+            raise
         finally:
             REQUEST_LATENCY.labels(method, route, str(status)).observe(perf_counter() - started)
             if is_trigger:
