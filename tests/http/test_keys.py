@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -18,12 +19,9 @@ from tests.http.conftest import ADMIN, SCHEDULER, wait_until_finished
 from tests.http.test_status_jobs_retry import failed_job
 
 from domain.period import Period
-from infrastructure.container import Container
 from infrastructure.settings import Settings, SettingsError
 from interfaces.http.app import create_app
-from interfaces.http.auth import require_key
 from interfaces.http.server import MIN_KEY_LENGTH, prepare_serve
-from interfaces.http.signing import require_key_and_signature
 
 BASE = "/api/ranking/monthly-rewards"
 OLD_KEY = "old-scheduler-key-2025"
@@ -178,17 +176,24 @@ async def test_keys_appear_in_no_answer_no_schema_and_no_log_line() -> None:
         assert key not in logged  # ...without the key
 
 
-def test_every_route_that_takes_a_key_is_guarded_by_the_key_check(container: Container) -> None:
-    """Routes name their key level in `opt`; each must also run a guard that checks it (the
-    POSTs run one guard for key and signature, so no route inherits the check from its
-    controller). Every route of the app, the operator surfaces' too."""
-    app = create_app(container)
+async def test_every_route_that_takes_a_key_refuses_a_request_without_one() -> None:
+    """Routes name their key level in `opt`, and the key check refuses every such route without
+    it, whatever the method: every route of the app, the operator surfaces' too. A request with
+    a key the route does not take is refused as well (a scheduler key on an admin route). The
+    failed-key rate limit is off here: it would answer 429 after the tenth refusal."""
+    app = create_app(container_for(settings_for("mongomock", None, rate_limit_auth_failures=0)))
     checked = 0
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            if "key" not in handler.opt:
-                continue
-            guards = handler.resolve_guards()
-            assert require_key in guards or require_key_and_signature in guards, route.path
-            checked += 1
+    async with AsyncTestClient(app=app) as client:
+        for route in app.routes:
+            for handler in getattr(route, "route_handlers", []):
+                if "key" not in handler.opt:
+                    continue
+                path = re.sub(r"\{[^}]*\}", "1", route.path)
+                for method in sorted(handler.http_methods - {"OPTIONS"}):  # 405 everywhere
+                    answer = await client.request(method, path)
+                    assert answer.status_code == 401, (method, path, answer.text)
+                    if handler.opt["key"] == "admin":
+                        answer = await client.request(method, path, headers=SCHEDULER)
+                        assert answer.status_code == 401, (method, path, answer.text)
+                    checked += 1
     assert checked >= 10  # the trigger, its reads, the steps, the admin reads...

@@ -18,6 +18,7 @@ from interfaces.http.controllers.steps import process_step
 from interfaces.http.deadline import RequestDeadline
 from interfaces.http.dependencies import dependencies
 from interfaces.http.errors import exception_handlers
+from interfaces.http.key_check import KeyCheck
 from interfaces.http.limits import REQUEST_BODY_LIMIT, rate_limits
 from interfaces.http.methods import refuse_unlisted_methods
 from interfaces.http.openapi import openapi_config
@@ -86,10 +87,12 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=exception_handlers(  # type: ignore[arg-type]
             settings.debug, settings.request_timeout_seconds
         ),
-        # Outermost first: refuse what no route takes, limit abusers, then bound the database.
+        # Outermost first: refuse what no route takes, limit abusers, check the key, then bound
+        # the database.
         middleware=[
             refuse_unlisted_methods,
             *rate_limits(settings),
+            KeyCheck(),
             RequestDeadline(settings.request_timeout_seconds),
         ],
         before_send=[add_security_headers],

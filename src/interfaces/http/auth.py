@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from infrastructure.settings import Settings
 
@@ -41,12 +40,19 @@ def accepted_keys(settings: Settings, level: KeyLevel) -> tuple[str, ...]:
     return (*settings.api_keys, *settings.admin_api_keys)
 
 
-def key_level(level: KeyLevel) -> dict[str, KeyLevel]:
-    """The `opt` of a route: which keys it takes (read by the failed-key rate limit too)."""
-    return {"key": level}
+# A route's `opt` keys: which keys it takes, and whether its POSTs must be signed (signing.py).
+KEY = "key"
+SIGNED = "signed"
 
 
-# Where a request's verdict is kept: the failed-key rate limit asks before the guard does.
+def key_level(level: KeyLevel, signed: bool = False) -> dict[str, Any]:
+    """The `opt` of a route that takes a key: the key check (key_check.py) refuses a request
+    without one, and the failed-key rate limit counts it. `signed`: when a signing secret is
+    set, the route also needs a signature (the scheduler's POSTs; not the admin page's forms)."""
+    return {KEY: level, SIGNED: signed}
+
+
+# Where a request's verdict is kept: the failed-key rate limit asks before the key check does.
 _VERDICT = "rewards.valid_key"
 
 
@@ -56,7 +62,7 @@ def has_valid_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     scope = cast(dict[str, Any], connection.scope)
     verdict: bool | None = scope.get(_VERDICT)
     if verdict is None:
-        level: KeyLevel | None = connection.route_handler.opt.get("key")
+        level: KeyLevel | None = connection.route_handler.opt.get(KEY)
         settings: Settings = connection.app.state.settings
         verdict = level is None or key_matches(
             connection.headers.get(HEADER), accepted_keys(settings, level)
@@ -65,12 +71,8 @@ def has_valid_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return verdict
 
 
-# Guards are coroutines: Litestar runs a plain-function guard in a worker thread, a thread hop
-# per request that showed in the trigger's profile.
-
-
-async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard of every keyed route; the route's `key_level` says which keys it takes."""
+def require_key(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Refuses (401) a request the route's `key_level` does not let in."""
     if has_valid_key(connection):
         return
     client = connection.client.host if connection.client else "unknown"
@@ -82,6 +84,6 @@ async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         client,
         "no key" if not connection.headers.get(HEADER) else "a key it does not take",
     )
-    if connection.route_handler.opt.get("key") == "admin":
+    if connection.route_handler.opt.get(KEY) == "admin":
         raise Unauthorized(f"this action needs an admin API key in the {HEADER} header")
     raise Unauthorized(f"a valid API key is required in the {HEADER} header")

@@ -23,7 +23,7 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-# Coroutines, as the guards are: Litestar runs a plain-function check in a worker thread, a thread
+# Coroutines: Litestar runs a plain-function throttle check in a worker thread, a thread
 # hop on every request.
 
 

@@ -27,7 +27,7 @@ from domain.job import JobStatus, MonthlyRewardJob
 from domain.period import Period
 from domain.policy import RewardPolicy
 from interfaces.http.admin_views import preview_charts, relative, results_charts
-from interfaces.http.auth import key_level, require_key
+from interfaces.http.auth import key_level
 from interfaces.http.ops_params import Month, Year, optional_month
 from interfaces.job_progress import progress_bars
 
@@ -79,7 +79,7 @@ class AdminController(Controller):
         """The shell: a key prompt, and the frame the fragments fill. It holds no data."""
         return _page("admin/page.html.j2")
 
-    @get("/fragments/overview", guards=[require_key], opt=key_level("scheduler"))
+    @get("/fragments/overview", opt=key_level("scheduler"))
     async def overview(
         self,
         get_job_status: NamedDependency[GetJobStatus],
@@ -111,7 +111,7 @@ class AdminController(Controller):
             refresh_ms=REFRESH_RUNNING_MS if running else REFRESH_IDLE_MS,
         )
 
-    @get("/fragments/user", guards=[require_key], opt=key_level("scheduler"))
+    @get("/fragments/user", opt=key_level("scheduler"))
     async def user(
         self,
         get_user_rewards: NamedDependency[GetUserRewards],
@@ -120,7 +120,7 @@ class AdminController(Controller):
         found = await get_user_rewards.execute(user_id.strip(), PageRequest(1, 60))
         return _page("admin/user.html.j2", user_id=user_id.strip(), page=found)
 
-    @post("/fragments/preview", guards=[require_key], opt=key_level("admin"), status_code=200)
+    @post("/fragments/preview", opt=key_level("admin"), status_code=200)
     async def preview(
         self,
         preview_monthly_rewards: NamedDependency[PreviewMonthlyRewards],

@@ -12,13 +12,12 @@ from application.use_cases.get_job_status import GetJobStatus
 from application.use_cases.list_recent_jobs import DEFAULT_LIMIT, ListRecentJobs
 from application.use_cases.retry_monthly_rewards import RetryMonthlyRewards
 from application.use_cases.start_monthly_rewards import StartMonthlyRewards
-from interfaces.http.auth import key_level, require_key
+from interfaces.http.auth import key_level
 from interfaces.http.dependencies import requested_period
 from interfaces.http.metrics_middleware import told_outcome
 from interfaces.http.openapi import KEYED, PeriodBodyOperation, errors
 from interfaces.http.presenters import Envelope, envelope, job_status, job_summary, start_answer
 from interfaces.http.schemas import LimitQuery, MonthQuery, YearQuery, check_query, query_fields
-from interfaces.http.signing import require_key_and_signature
 
 _PERIOD = query_fields("month", "year")
 _POST_BODY = (
@@ -35,13 +34,12 @@ class MonthlyRewardsController(Controller):
     @post(
         "/",
         operation_id="startMonthlyRewards",
-        guards=[require_key_and_signature],
         operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Start the month's rewards (idempotent); answers at once",
         description=_POST_BODY,
         before_request=check_query,
-        opt={**key_level("scheduler"), **_PERIOD},
+        opt={**key_level("scheduler", signed=True), **_PERIOD},
         responses=errors(400, 401, 413, 415, 422, 429, 500, 503),
     )
     async def start(
@@ -59,13 +57,12 @@ class MonthlyRewardsController(Controller):
     @post(
         "/retry",
         operation_id="retryMonthlyRewards",
-        guards=[require_key_and_signature],
         operation_class=PeriodBodyOperation,
         status_code=200,
         summary="Resume a failed month (admin key)",
         description=_POST_BODY,
         before_request=check_query,
-        opt={**key_level("admin"), **_PERIOD},
+        opt={**key_level("admin", signed=True), **_PERIOD},
         responses=errors(400, 401, 404, 409, 413, 415, 422, 429, 500, 503),
     )
     async def retry(
@@ -91,7 +88,6 @@ class MonthlyRewardsController(Controller):
 
     @get(
         "/status",
-        guards=[require_key],
         operation_id="getMonthlyRewardsStatus",
         summary="The named month's job, or the most recent one",
         before_request=check_query,
@@ -113,7 +109,6 @@ class MonthlyRewardsController(Controller):
 
     @get(
         "/jobs",
-        guards=[require_key],
         operation_id="listMonthlyRewardsJobs",
         summary="Recent jobs, newest month first",
         before_request=check_query,

@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from application.use_cases.preview_monthly_rewards import PreviewMonthlyRewards
 from domain.errors import InvalidPeriod
 from domain.policy import RewardPolicy
-from interfaces.http.auth import key_level, require_key
+from interfaces.http.auth import key_level
 from interfaces.http.openapi import KEYED, errors
 from interfaces.http.ops_params import Month, Year, optional_month
 from interfaces.http.ops_presenters import preview_json, preview_message
@@ -43,7 +43,6 @@ class PreviewController(Controller):
         operation_id="previewMonthlyRewards",
         before_request=check_query,
         responses=errors(400, 401, 404, 413, 415, 422, 429, 500, 503),
-        guards=[require_key],
         opt={**key_level("admin"), **query_names("month", "year")},
         status_code=200,
         summary="Dry run (admin key): the ranking and payout a run would make now; writes nothing",

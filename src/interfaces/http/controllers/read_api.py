@@ -14,7 +14,7 @@ from application.use_cases.get_ranking_snapshot import GetRankingSnapshot
 from application.use_cases.get_user_rewards import GetUserRewards
 from application.use_cases.list_rewards import ListRewards
 from domain.policy import RewardPolicy
-from interfaces.http.auth import key_level, require_key
+from interfaces.http.auth import key_level
 from interfaces.http.openapi import KEYED, errors
 from interfaces.http.ops_params import (
     Month,
@@ -39,7 +39,6 @@ Text = Annotated[str | None, QueryParameter(max_length=64)]
 class ReadApiController(Controller):
     path = "/api/ranking/monthly-rewards"
     tags = ["operator reads"]  # noqa: RUF012 - Litestar's own class attribute
-    guards = [require_key]  # noqa: RUF012 - Litestar's own class attribute
     opt = key_level("scheduler")
     security = KEYED
 

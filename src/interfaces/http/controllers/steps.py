@@ -18,19 +18,17 @@ from interfaces.http.deadline import OWN_DEADLINE
 from interfaces.http.openapi import KEYED, errors
 from interfaces.http.presenters import Envelope, step_answer
 from interfaces.http.schemas import InvalidRequest, check_query, query_fields
-from interfaces.http.signing import require_key_and_signature
 
 
 @post(
     "/api/ranking/monthly-rewards/process",
     operation_id="processMonthlyRewardsStep",
-    guards=[require_key_and_signature],
     before_request=check_query,
     status_code=200,
     summary="Do one bounded step of the month's work (REWARDS_EXECUTION=steps)",
     tags=["monthly rewards"],
     security=KEYED,
-    opt={**key_level("scheduler"), **query_fields(), OWN_DEADLINE: True},
+    opt={**key_level("scheduler", signed=True), **query_fields(), OWN_DEADLINE: True},
     responses=errors(400, 401, 409, 413, 429, 500, 503),
 )
 async def process_step(
