@@ -65,7 +65,7 @@ class Settings:
     # Foreground first (application/foreground.py): above this many requests a second, the
     # month's bulk database commands start one every `yield_pace_seconds`; 0: never yield.
     yield_above_rps: int = 100
-    yield_pace_seconds: float = 0.2
+    yield_pace_seconds: float = 0.4
 
     @property
     def sweep_interval(self) -> float:
@@ -134,7 +134,7 @@ class Settings:
             ),
             http_parser=_choice(env, "REWARDS_HTTP_PARSER", ("httptools", "h11")),
             yield_above_rps=_count(env, "REWARDS_YIELD_ABOVE_RPS", 100),
-            yield_pace_seconds=_seconds(env, "REWARDS_YIELD_PACE_SECONDS", 0.2),
+            yield_pace_seconds=_seconds(env, "REWARDS_YIELD_PACE_SECONDS", 0.4),
         )
 
     def __post_init__(self) -> None:
