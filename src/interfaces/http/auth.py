@@ -4,12 +4,14 @@ reach the trigger and the reads; admin keys reach everything."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 from litestar.connection import ASGIConnection
+from litestar.types import Scope
 
 from infrastructure.settings import Settings
 
@@ -23,21 +25,37 @@ class Unauthorized(Exception):
     """Missing or wrong API key, or a signature that does not hold (401)."""
 
 
-def key_matches(provided: str | None, keys: Iterable[str]) -> bool:
+_HEADER_RAW = HEADER.encode()
+
+
+def key_matches(provided: bytes | None, keys: Iterable[bytes]) -> bool:
     if not provided:
         return False
-    candidate = provided.encode()
     matched = False
     for key in keys:  # no early exit: the time taken does not say which key came close
-        matched |= hmac.compare_digest(candidate, key.encode())
+        matched |= hmac.compare_digest(provided, key)
     return matched
 
 
-def accepted_keys(settings: Settings, level: KeyLevel) -> tuple[str, ...]:
+def accepted_keys(settings: Settings, level: KeyLevel) -> tuple[bytes, ...]:
     """Admin keys may do whatever the scheduler's key may."""
-    if level == "admin":
-        return settings.admin_api_keys
-    return (*settings.api_keys, *settings.admin_api_keys)
+    return _encoded_keys(settings.api_keys, settings.admin_api_keys, level)
+
+
+@functools.lru_cache(maxsize=16)
+def _encoded_keys(
+    scheduler: tuple[str, ...], admin: tuple[str, ...], level: KeyLevel
+) -> tuple[bytes, ...]:
+    return tuple(key.encode() for key in (admin if level == "admin" else (*scheduler, *admin)))
+
+
+def _raw_key(scope: dict[str, Any]) -> bytes | None:
+    """The first `x-api-key` header as sent: no header object built for one lookup (that, and
+    encoding the keys anew, were half of this check's cost on every request)."""
+    for name, value in scope["headers"]:
+        if name == _HEADER_RAW:
+            return bytes(value)
+    return None
 
 
 # A route's `opt` keys: which keys it takes, and whether its POSTs must be signed (signing.py).
@@ -57,16 +75,18 @@ _VERDICT = "rewards.valid_key"
 
 
 def has_valid_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return scope_has_valid_key(connection.scope)
+
+
+def scope_has_valid_key(asgi_scope: Scope) -> bool:
     """Whether the route asks for no key, or the request carries one it takes; worked out once
-    per request."""
-    scope = cast(dict[str, Any], connection.scope)
+    per request, from the scope alone (no connection object needed to let a request in)."""
+    scope = cast(dict[str, Any], asgi_scope)
     verdict: bool | None = scope.get(_VERDICT)
     if verdict is None:
-        level: KeyLevel | None = connection.route_handler.opt.get(KEY)
-        settings: Settings = connection.app.state.settings
-        verdict = level is None or key_matches(
-            connection.headers.get(HEADER), accepted_keys(settings, level)
-        )
+        level: KeyLevel | None = scope["route_handler"].opt.get(KEY)
+        settings: Settings = scope["app"].state.settings
+        verdict = level is None or key_matches(_raw_key(scope), accepted_keys(settings, level))
         scope[_VERDICT] = verdict
     return verdict
 

@@ -17,7 +17,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from interfaces.http.auth import KEY, SIGNED, require_key
+from interfaces.http.auth import KEY, SIGNED, require_key, scope_has_valid_key
 from interfaces.http.signing import require_signature
 
 
@@ -27,8 +27,9 @@ class KeyCheck(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         opt: dict[str, Any] = scope["route_handler"].opt
         if KEY in opt:
-            request: Request[Any, Any, Any] = Request(scope, receive)
-            require_key(request)
-            if opt.get(SIGNED):
-                await require_signature(request)  # reads the body; the handler reads it again
+            if not scope_has_valid_key(scope):
+                require_key(Request(scope, receive))  # logs the refusal and raises
+            if opt.get(SIGNED) and scope["app"].state.settings.trigger_hmac_secret is not None:
+                # Reads the body; the handler's request reads it again from the scope.
+                await require_signature(Request(scope, receive))
         await next_app(scope, receive, send)
