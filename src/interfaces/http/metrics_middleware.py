@@ -6,12 +6,14 @@ the JSON answer was a second parse of every trigger."""
 
 from __future__ import annotations
 
+import functools
 from time import perf_counter
 from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Histogram
 
 from application.foreground import Foreground
 from application.use_cases.start_monthly_rewards import StartKind
@@ -47,6 +49,18 @@ def trigger_outcome(status: int, told: str | None) -> str:
     return told
 
 
+# prometheus-client's `labels` takes a lock and checks the labels on every call; the children are
+# kept here by their labels instead (a few dozen: route templates, methods, statuses).
+@functools.lru_cache(maxsize=512)
+def _latency(method: str, route: str, status: int) -> Histogram:
+    return REQUEST_LATENCY.labels(method, route, str(status))
+
+
+@functools.lru_cache(maxsize=64)
+def _trigger_calls(outcome: str) -> Counter:
+    return TRIGGER_CALLS.labels(outcome)
+
+
 class MetricsMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -73,7 +87,7 @@ class MetricsMiddleware(ASGIMiddleware):
             status = answer_status(exc)  # raised by a middleware; answered outside this one
             raise
         finally:
-            REQUEST_LATENCY.labels(method, route, str(status)).observe(perf_counter() - started)
+            _latency(method, route, status).observe(perf_counter() - started)
             if is_trigger:
                 told = cast(dict[str, Any], scope).get(TRIGGER_OUTCOME)
-                TRIGGER_CALLS.labels(trigger_outcome(status, told)).inc()
+                _trigger_calls(trigger_outcome(status, told)).inc()
