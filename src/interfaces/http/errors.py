@@ -65,6 +65,10 @@ def _answer(
     )
 
 
+# The exceptions answered with their `_STATUS` and their own message (known_error).
+_KNOWN = (DomainError, Unauthorized, InvalidRequest, UnsupportedBody, DatabaseUnavailable)
+
+
 def _known_status(exc: Exception) -> int:
     return next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
 
@@ -75,11 +79,9 @@ def answer_status(exc: Exception) -> int:
     them before Litestar turns it into the answer."""
     if isinstance(exc, HTTPException):
         return exc.status_code if exc.status_code < 500 else 500
-    if isinstance(exc, (DomainError, Unauthorized, InvalidRequest, UnsupportedBody)):
+    if isinstance(exc, _KNOWN):
         return _known_status(exc)
-    if isinstance(exc, DatabaseUnavailable) or as_unavailable(exc, 0) is not None:
-        return 503
-    return 500
+    return 503 if as_unavailable(exc, 0) is not None else 500  # as unexpected_error answers
 
 
 def known_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -169,11 +171,7 @@ def unexpected_error(debug: bool, deadline_seconds: float) -> Handler:
 
 def exception_handlers(debug: bool, deadline_seconds: float) -> dict[type[Exception], Handler]:
     return {
-        DomainError: known_error,
-        Unauthorized: known_error,
-        InvalidRequest: known_error,
-        UnsupportedBody: known_error,
-        DatabaseUnavailable: known_error,
+        **dict.fromkeys(_KNOWN, known_error),
         HTTPException: http_error(debug),
         Exception: unexpected_error(debug, deadline_seconds),
     }
