@@ -8,6 +8,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"net/http"
+	_ "net/http/pprof" // the /debug/pprof handlers, served only with --debug-addr
 	"os"
 	"os/signal"
 	"strings"
@@ -21,7 +23,14 @@ func main() {
 	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
 	dataDir := flag.String("data", "", "existing directory for the SQLite backend")
 	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql backend")
+	debugAddr := flag.String("debug-addr", "", "serve Go's /debug/pprof here (off when empty)")
 	flag.Parse()
+
+	if *debugAddr != "" {
+		// Where the server's CPU goes (benchmarks/profile.py): not built into FerretDB's
+		// embedded package, which has no debug handler of its own.
+		go func() { log.Printf("debug handler: %v", http.ListenAndServe(*debugAddr, nil)) }()
+	}
 
 	conf := &ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: *listen},

@@ -21,7 +21,8 @@ Backend = Literal["postgresql", "sqlite"]
 
 class FerretDB(ProcessServer):
     """FerretDB on ``backend``: a private cluster started here unless ``postgresql_url`` names
-    one, or SQLite files in ``data_dir`` (kept) or in the server's own folder (deleted)."""
+    one, or SQLite files in ``data_dir`` (kept) or in the server's own folder (deleted). With
+    ``debug_addr`` (host:port) it also serves Go's ``/debug/pprof`` there, for profiling."""
 
     name = "ferretdb"
 
@@ -34,8 +35,10 @@ class FerretDB(ProcessServer):
         data_dir: Path | None = None,
         port: int | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
+        debug_addr: str | None = None,
     ) -> None:
         super().__init__(port, start_timeout_s)
+        self.debug_addr = debug_addr
         self.backend: Backend = backend
         self._postgres = postgres
         self._postgresql_url = postgresql_url
@@ -79,6 +82,8 @@ class FerretDB(ProcessServer):
     def _command(self, port: int, folder: Path) -> list[str]:
         assert self._binary is not None
         argv = [str(self._binary), "--listen", f"127.0.0.1:{port}"]
+        if self.debug_addr:
+            argv += ["--debug-addr", self.debug_addr]
         if self.backend == "sqlite":
             return [*argv, "--handler", "sqlite", "--data", str(self._data_dir or folder / "data")]
         url = self._postgresql_url or (self._cluster.url if self._cluster else "")

@@ -75,8 +75,10 @@ class Choice:
         port: int | None = None,
         data_dir: Path | None = None,
         postgresql_url: str | None = None,
+        debug_addr: str | None = None,
     ) -> TestServer:
-        """A server to start; ServerUnavailable when this choice cannot be had here."""
+        """A server to start; ServerUnavailable when this choice cannot be had here.
+        `debug_addr`: where FerretDB serves Go's /debug/pprof (FerretDB only)."""
         if self.problem is not None:
             raise ServerUnavailable(self.problem)
         if self.kind == "mongo-java-server":
@@ -87,6 +89,7 @@ class Choice:
             postgresql_url=postgresql_url,
             data_dir=data_dir,
             port=port,
+            debug_addr=debug_addr,
         )
 
     def build(self) -> Path:
