@@ -2,10 +2,9 @@
 
 Seeds N users, runs `rewards run` as a subprocess (under py-spy when it is installed, which
 samples the worker's Python stacks) and reads PostgreSQL's `pg_stat_statements`, which FerretDB's
-SQL lands in: the statements that took the server's time, with calls and mean milliseconds.
-FerretDB's own CPU (Go's pprof, from its debug handler) is sampled through the whole run and
-summarised with `go tool pprof`: FerretDB, not PostgreSQL, is where most of a month's server CPU
-goes. One JSON object on stdout; the raw profiles beside it.
+SQL lands in: the statements that took the server's time, with calls and mean milliseconds. It
+also profiles FerretDB's own CPU through the run (benchmarks/ferretdb_cpu.py). One JSON object on
+stdout; the raw profiles beside it.
 
 Only on the throw-away server this starts (it needs the cluster's `shared_preload_libraries`).
 """
@@ -20,16 +19,16 @@ import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
+from tools.testservers.processes import free_port
 
 from benchmarks.cpu import server_cpu_reader
+from benchmarks.ferretdb_cpu import FerretdbCpu, ferretdb_cpu_report
 from benchmarks.ours import REPO_ROOT, worker_env
 from benchmarks.population import Population, insert_all
 from benchmarks.suite import log
@@ -107,96 +106,6 @@ def _py_spy_top(raw: Path) -> list[dict[str, Any]]:
     ][:_TOP]
 
 
-# FerretDB's CPU is sampled in segments this long, back to back, until the worker ends.
-_PPROF_SEGMENT_S = 5
-
-
-class FerretdbCpu:
-    """Go CPU profiles of FerretDB fetched from its debug handler, one segment after another,
-    while the worker runs (a Go CPU profile covers a fixed span, asked for up front)."""
-
-    def __init__(self, debug_addr: str, out: Path) -> None:
-        self._url = f"http://{debug_addr}/debug/pprof/profile?seconds={_PPROF_SEGMENT_S}"
-        self._out = out
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="ferretdb-pprof", daemon=True)
-        self.files: list[Path] = []
-        self.error: str | None = None
-
-    def __enter__(self) -> FerretdbCpu:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            target = self._out / f"ferretdb-cpu-{len(self.files):03d}.pprof"
-            try:
-                with urllib.request.urlopen(self._url, timeout=_PPROF_SEGMENT_S + 30) as answer:
-                    target.write_bytes(answer.read())
-            except OSError as exc:
-                self.error = f"FerretDB's debug handler did not answer: {exc}"
-                return
-            self.files.append(target)
-
-
-# What FerretDB's CPU went to, by the function under which it all runs (a share can hold another:
-# the stored documents are decoded inside the commands).
-_ACTIVITIES = {
-    "update commands": "handler.(*Handler).MsgUpdate",
-    "insert commands": "handler.(*Handler).MsgInsert",
-    "find commands": "handler.(*Handler).MsgFind",
-    "getMore commands (the ranking read's cursor)": "handler.(*Handler).MsgGetMore",
-    "decoding stored documents (sjson)": "handler/sjson.Unmarshal",
-    "Go's garbage collector": "runtime.gcBgMarkWorker",
-    "FerretDB's resource tracking (a stack capture per iterator)": "util/resource.Track",
-}
-
-
-def ferretdb_cpu_report(binary: Path, profiles: list[Path]) -> dict[str, Any]:
-    """The functions FerretDB spent its CPU in, by share of all samples: `own` (flat) and
-    `cumulative` (with what they called), from `go tool pprof -top` over every segment, and
-    the shares of a few activities (`_ACTIVITIES`)."""
-    go = shutil.which("go") or "/usr/local/go/bin/go"
-    if not profiles:
-        return {"missing": "no profile was taken"}
-    if not Path(go).exists():
-        return {"missing": "`go` is not on PATH: `go tool pprof` reads the profiles"}
-    report: dict[str, Any] = {"profiles": [str(p) for p in profiles]}
-    for name, order in (("own", []), ("cumulative", ["-cum"])):
-        argv = [go, "tool", "pprof", "-top", *order, "-nodecount=400", str(binary)]
-        done = subprocess.run(argv + [str(p) for p in profiles], capture_output=True, text=True)
-        if done.returncode != 0:
-            return {"missing": f"go tool pprof failed: {done.stderr.strip()[-300:]}"}
-        report[name] = _pprof_rows(done.stdout)
-    shares = {row["function"]: row["cumulative_share"] for row in report["cumulative"]}
-    report["by_activity"] = {what: shares.get(fn, 0.0) for what, fn in _ACTIVITIES.items()}
-    report["own"] = report["own"][:_TOP]
-    report["cumulative"] = report["cumulative"][: _TOP * 2]
-    return report
-
-
-def _pprof_rows(text: str) -> list[dict[str, Any]]:
-    """Rows of `pprof -top` (flat flat% sum% cum cum% function) as shares of all samples."""
-    rows = []
-    for line in text.splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) != 6 or not parts[1].endswith("%") or not parts[4].endswith("%"):
-            continue
-        function = parts[5].replace("github.com/FerretDB/FerretDB/internal/", "")
-        rows.append(
-            {
-                "function": function,
-                "own_share": round(float(parts[1][:-1]) / 100, 4),
-                "cumulative_share": round(float(parts[4][:-1]) / 100, 4),
-            }
-        )
-    return rows
-
-
 def _run_worker(url: str, db_name: str, period: Period, out: Path, spy: bool) -> float:
     argv = [sys.executable, "-m", "interfaces.cli.main", "run"]
     argv += ["--month", str(period.month), "--year", str(period.year)]
@@ -227,9 +136,6 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     period = Period(year=2026, month=10)
-    from tools.testservers.ferretdb_build import build_ferretdb
-    from tools.testservers.processes import free_port
-
     debug_addr = f"127.0.0.1:{free_port()}"
     with choose(backend="postgresql").server(debug_addr=debug_addr) as server:
         url = server.url
@@ -247,22 +153,20 @@ def main() -> int:
         load_before = os.getloadavg()
         with FerretdbCpu(debug_addr, out) as ferretdb_cpu:
             wall = _run_worker(url, db_name, period, raw, not args.no_py_spy)
-        after = server_cpu()
-        worker = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # Read before the last profile segment ends: it may run on past the worker.
+            after = server_cpu()
+            worker = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load_after = os.getloadavg()
         after["worker"] = worker.ru_utime + worker.ru_stime
         before["worker"] = children.ru_utime + children.ru_stime  # py-spy's too, when it ran
         report: dict[str, Any] = {
             "users": args.users,
             "wall_seconds": round(wall, 2),
             "server_cpu_seconds": {k: round(after[k] - before[k], 1) for k in after},
-            "load_average_before_after": [load_before, os.getloadavg()],
+            "load_average_before_after": [load_before, load_after],
             "postgresql_exec_seconds": round(_pg_total_ms(server) / 1000, 2),
             "postgresql_top_statements": _top_statements(server),
-            "ferretdb_cpu": (
-                {"missing": ferretdb_cpu.error}
-                if ferretdb_cpu.error
-                else ferretdb_cpu_report(build_ferretdb(), ferretdb_cpu.files)
-            ),
+            "ferretdb_cpu": ferretdb_cpu_report(ferretdb_cpu),
         }
         if raw.exists():
             report["py_spy_raw"] = str(raw)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	_ "net/http/pprof" // the /debug/pprof handlers, served only with --debug-addr
 	"os"
@@ -27,9 +28,14 @@ func main() {
 	flag.Parse()
 
 	if *debugAddr != "" {
-		// Where the server's CPU goes (benchmarks/profile.py): not built into FerretDB's
-		// embedded package, which has no debug handler of its own.
-		go func() { log.Printf("debug handler: %v", http.ListenAndServe(*debugAddr, nil)) }()
+		// Where the server's CPU goes (benchmarks/ferretdb_cpu.py): FerretDB's embedded package
+		// has no debug handler of its own. Listening before the wire port opens means the
+		// handler is up once the server answers, and a taken port stops the start.
+		debug, err := net.Listen("tcp", *debugAddr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() { log.Printf("debug handler: %v", http.Serve(debug, nil)) }()
 	}
 
 	conf := &ferretdb.Config{

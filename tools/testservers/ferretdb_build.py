@@ -35,7 +35,8 @@ def ferretdb_artifact() -> Artifact:
     return Artifact("ferretdb", ferretdb_version(), sources)
 
 
-def _go() -> str:
+def go_toolchain() -> str:
+    """The `go` command: on PATH, else where the Go tarball installs it."""
     found = shutil.which("go")
     if found is not None:
         return found
@@ -52,7 +53,7 @@ def build_ferretdb() -> Path:
     if (built := artifact.built()) is not None:
         return built
 
-    go = _go()
+    go = go_toolchain()
 
     def go_build(target: Path) -> None:
         run_checked(

@@ -78,7 +78,7 @@ class Choice:
         debug_addr: str | None = None,
     ) -> TestServer:
         """A server to start; ServerUnavailable when this choice cannot be had here.
-        `debug_addr`: where FerretDB serves Go's /debug/pprof (FerretDB only)."""
+        ``debug_addr``: where FerretDB serves Go's /debug/pprof (FerretDB only)."""
         if self.problem is not None:
             raise ServerUnavailable(self.problem)
         if self.kind == "mongo-java-server":
