@@ -67,9 +67,11 @@
         return showGate("That key was refused. Paste a scheduler or admin key.");
       }
       if (!response.ok) throw new Error(await messageOf(response));
+      const html = await response.text();
+      // Read the notice just before the swap: a retry's answer may have landed while waiting.
       const keepStatus = $("#retry-status");
       const kept = keepStatus && !keepStatus.hidden ? keepStatus.outerHTML : null;
-      $("#overview").innerHTML = await response.text();
+      $("#overview").innerHTML = html;
       if (kept) $("#retry-status").outerHTML = kept;
       $("#app-error").hidden = true;
       showApp();
@@ -86,7 +88,6 @@
   }
 
   async function retry(button) {
-    const status = $("#retry-status");
     button.disabled = true;
     const month = Number(button.dataset.month);
     const year = Number(button.dataset.year);
@@ -96,6 +97,8 @@
       body: JSON.stringify({ month, year }),
     });
     const message = await messageOf(response);
+    // Found after the answer: a refresh while it was awaited replaces the whole overview.
+    const status = $("#retry-status");
     status.hidden = false;
     status.className = response.ok ? "notice done" : "notice refused";
     status.textContent = response.ok ? message : `Refused: ${message}`;
