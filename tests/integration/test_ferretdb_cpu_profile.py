@@ -42,11 +42,14 @@ async def test_ferretdb_cpu_is_profiled_while_it_works(tmp_path: Path) -> None:
     try:
         users = client["profiled"]["users"]
         deadline = time.monotonic() + _LOAD_DEADLINE_S
+        batch = 0
         with FerretdbCpu(debug_addr, tmp_path, segment_s=1) as sampler:
             while len(sampler.files) < 2 and sampler.error is None:
                 assert time.monotonic() < deadline, "no profile segment came back"
-                await users.insert_many([{"n": n, "tags": ["a", "b"]} for n in range(200)])
-                await users.update_many({}, {"$inc": {"n": 1}})
+                batch += 1
+                await users.insert_many([{"batch": batch, "n": n} for n in range(200)])
+                await users.update_many({"batch": batch}, {"$inc": {"n": 1}})
+                await users.delete_many({"batch": batch})
         report = ferretdb_cpu_report(sampler)
     finally:
         client.close()
