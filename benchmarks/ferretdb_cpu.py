@@ -96,25 +96,21 @@ def ferretdb_cpu_report(sampler: FerretdbCpu) -> dict[str, Any]:
     except ServerUnavailable as exc:
         report["error"] = f"`go tool pprof` reads the profiles: {exc}"
         return report
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for name, order in (("own", []), ("cumulative", ["-cum"])):
-        # Go CPU profiles carry their symbols: no binary is needed to read them.
-        # Every node kept (pprof drops those under 0.5 % by default): a small share is not 0.
-        argv = [go, "tool", "pprof", "-top", *order, "-nodefraction=0", "-nodecount=400"]
-        done = subprocess.run(
-            argv + [str(p) for p in sampler.files], capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            report["error"] = f"go tool pprof failed: {done.stderr.strip()[-300:]}"
-            return report
-        tables[name] = pprof_rows(done.stdout)
-    shares = {row["function"]: row["cumulative_share"] for row in tables["cumulative"]}
+    # One listing of every node (pprof drops those under 0.5 % by default: a small share is not
+    # 0), sorted here both ways. Go CPU profiles carry their symbols: no binary is needed.
+    argv = [go, "tool", "pprof", "-top", "-nodefraction=0", "-nodecount=1000000"]
+    done = subprocess.run(argv + [str(p) for p in sampler.files], capture_output=True, text=True)
+    if done.returncode != 0:
+        report["error"] = f"go tool pprof failed: {done.stderr.strip()[-300:]}"
+        return report
+    rows = pprof_rows(done.stdout)
+    shares = {row["function"]: row["cumulative_share"] for row in rows}
     report["by_activity"] = {
         what: _sum_found([shares.get(fn) for fn in functions])
         for what, functions in ACTIVITIES.items()
     }
-    report["own"] = tables["own"][:_TOP]
-    report["cumulative"] = tables["cumulative"][: _TOP * 2]
+    report["own"] = sorted(rows, key=lambda row: -row["own_share"])[:_TOP]
+    report["cumulative"] = sorted(rows, key=lambda row: -row["cumulative_share"])[: _TOP * 2]
     return report
 
 

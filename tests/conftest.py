@@ -66,14 +66,15 @@ def pytest_report_header() -> list[str]:
 @pytest.fixture(scope="session")
 def start_test_server() -> Iterator[Callable[[str], TestServer]]:
     """Starts a fresh test server (the one ``REWARDS_TEST_SERVER`` names) for ``purpose``,
-    stopped at the end of the session; skips when none can be had, fails under CI=true."""
+    stopped at the end of the session; skips when none can be had, fails under CI=true.
+    ``debug_addr``: where a FerretDB also serves Go's /debug/pprof."""
     started: list[TestServer] = []
     refusals: list[str] = []  # a failed build is not tried again for a second server
 
-    def start(purpose: str) -> TestServer:
+    def start(purpose: str, debug_addr: str | None = None) -> TestServer:
         if not refusals:
             try:
-                server = choose().server()
+                server = choose().server(debug_addr=debug_addr)
                 server.start()
                 started.append(server)
                 return server

@@ -179,8 +179,11 @@ def test_retry_is_refused_without_the_admin_key_and_works_with_it(
     held: list[Any] = []
     page.route("**/api/ranking/monthly-rewards/retry", lambda route: held.append(route))
     page.click("#current-job button[data-action=retry]")
-    while not held:
+    for _ in range(500):  # 10 s at most
+        if held:
+            break
         page.wait_for_timeout(20)
+    assert held, "the retry was never sent"
     page.evaluate("document.querySelector('#current-job').dataset.replaced = 'no'")
     _focus_failed(page)  # refreshes the overview
     page.wait_for_selector("#current-job:not([data-replaced])")

@@ -5,39 +5,27 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from benchmarks.ferretdb_cpu import FerretdbCpu, ferretdb_cpu_report, pprof_rows
 from motor.motor_asyncio import AsyncIOMotorClient
 from tools.testservers import choose
-from tools.testservers.errors import ServerError, ServerUnavailable
-from tools.testservers.ferretdb_build import go_toolchain
 from tools.testservers.processes import free_port
+from tools.testservers.server import TestServer
 
-_IN_CI = os.environ.get("CI", "").lower() == "true"
 _EXTERNAL_URL_ENV = "REWARDS_TEST_MONGODB_URL"  # a server of the user's: not ours to profile
 _LOAD_DEADLINE_S = 60
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if _IN_CI:
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
-
-
-async def test_ferretdb_cpu_is_profiled_while_it_works(tmp_path: Path) -> None:
-    choice = choose()
-    if os.environ.get(_EXTERNAL_URL_ENV) or choice.kind != "ferretdb":
+async def test_ferretdb_cpu_is_profiled_while_it_works(
+    tmp_path: Path, start_test_server: Callable[..., TestServer]
+) -> None:
+    if os.environ.get(_EXTERNAL_URL_ENV) or choose().kind != "ferretdb":
         pytest.skip("profiles the FerretDB this suite builds; another server was chosen")
-    try:
-        go_toolchain()  # reads the profiles
-        debug_addr = f"127.0.0.1:{free_port()}"
-        server = choice.server(debug_addr=debug_addr)
-        server.start()
-    except (ServerUnavailable, ServerError) as exc:
-        _unavailable(f"no FerretDB to profile: {exc}")
+    debug_addr = f"127.0.0.1:{free_port()}"
+    server = start_test_server("the FerretDB profile", debug_addr=debug_addr)
     client: AsyncIOMotorClient[dict[str, object]] = AsyncIOMotorClient(server.url)
     try:
         users = client["profiled"]["users"]
@@ -53,7 +41,7 @@ async def test_ferretdb_cpu_is_profiled_while_it_works(tmp_path: Path) -> None:
         report = ferretdb_cpu_report(sampler)
     finally:
         client.close()
-        server.stop()
+        server.stop()  # now: its cluster need not wait for the session's end
 
     assert "error" not in report, report
     assert report["segments"] >= 2 and report["seconds_covered"] == report["segments"]
