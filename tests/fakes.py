@@ -254,7 +254,9 @@ class InMemoryUsers(ParticipantSource, Wallet):
         self.users = {u.user_id: u for u in users}
         self._plan = plan or FaultPlan()
 
-    async def stream(self, category: Category) -> AsyncIterator[Participant]:
+    async def stream(
+        self, category: Category, *, ahead: bool = False
+    ) -> AsyncIterator[Participant]:
         for user in self.users.values():
             if user.role == category.role and user.active:
                 yield Participant(

@@ -38,11 +38,12 @@ class Rankings:
         found = await self._snapshots.find(period, category)
         return found if found is not None and found.is_frozen else None
 
-    async def rank(self, category: Category) -> Sequence[RankedEntry]:
-        """The category's ranking as its participants stand now; nothing is written."""
+    async def rank(self, category: Category, *, ahead: bool = False) -> Sequence[RankedEntry]:
+        """The category's ranking as its participants stand now; nothing is written. `ahead`:
+        read while another category is paid (ParticipantSource.stream)."""
         # Ranked as they stream in, into a compact ranking: no list of a million participants.
         builder = RankingBuilder(category)
-        async for participant in self._participants.stream(category):
+        async for participant in self._participants.stream(category, ahead=ahead):
             builder.add(participant)
         return builder.ranked()
 

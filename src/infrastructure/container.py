@@ -88,6 +88,7 @@ class Container(containers.DeclarativeContainer):
         on_wait=providers.Object(count_yield),
     )
     turn = foreground.provided.turn
+    give_way = foreground.provided.give_way
 
     # Every adapter is handed its database: two containers in one process use two databases.
     jobs = providers.Singleton(
@@ -97,7 +98,11 @@ class Container(containers.DeclarativeContainer):
     )
     claims = providers.Singleton(MongoAttemptClaims, db=db)
     snapshots = providers.Singleton(
-        MongoSnapshotRepository, db=db, policy=settings.provided.policy, turn=turn
+        MongoSnapshotRepository,
+        db=db,
+        policy=settings.provided.policy,
+        turn=turn,
+        give_way=give_way,
     )
     # The server's kind and the write limits that fit it, asked once (server_profile.py).
     write_limits = providers.Singleton(
@@ -108,14 +113,19 @@ class Container(containers.DeclarativeContainer):
     )
     update_chunk = providers.Callable(lambda s: s.update_chunk or DEFAULT_UPDATE_CHUNK, settings)
     rewards = providers.Singleton(
-        MongoRewardRepository, db=db, update_chunk=update_chunk, turn=turn
+        MongoRewardRepository, db=db, update_chunk=update_chunk, turn=turn, give_way=give_way
     )
     wallet_shapes = providers.Singleton(WalletShapes)
     participants = providers.Singleton(
-        MongoParticipantSource, users=users, shapes=wallet_shapes, turn=turn
+        MongoParticipantSource, users=users, shapes=wallet_shapes, turn=turn, give_way=give_way
     )
     wallet = providers.Singleton(
-        MongoWallet, users=users, limits=write_limits, shapes=wallet_shapes, turn=turn
+        MongoWallet,
+        users=users,
+        limits=write_limits,
+        shapes=wallet_shapes,
+        turn=turn,
+        give_way=give_way,
     )
 
     time_zone = providers.Callable(lambda s: s.time_zone, settings)
@@ -145,6 +155,7 @@ class Container(containers.DeclarativeContainer):
         credit=credit_step,
         clock=clock,
         settings=run_settings,
+        give_way=give_way,
     )
     # Background work by default; in steps (serverless hosts) the step endpoint does the work.
     launcher = providers.Selector(

@@ -1,5 +1,6 @@
 """Foreground first, in the adapters (application/foreground.py): each bulk command of a month
-waits its turn, and a month paid under a flood, one command a turn, still pays everyone once."""
+waits its turn, the CPU work between them gives way in slices, and a month paid under a flood,
+one command a turn, still pays everyone once."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from tests.adapters.test_snapshot_and_reward_repositories import T0, P, entries,
 from tests.adapters.test_wallet_and_participants import STUDENTS, insert_users, reward_for
 from tests.expectations import assert_paid_exactly_once, snapshot_users
 
+from application import foreground
 from application.foreground import Foreground, YieldPolicy, in_month_work
 from domain.job import JobStatus
 from domain.period import Period
 from domain.policy import RewardPolicy
 from infrastructure.container import Container
-from infrastructure.mongo import participant_source
+from infrastructure.mongo import participant_source, snapshot_repository
 from infrastructure.mongo.reward_repository import MongoRewardRepository
 from infrastructure.mongo.server_profile import WriteLimits
 from infrastructure.mongo.snapshot_repository import MongoSnapshotRepository
@@ -74,6 +76,54 @@ async def test_the_ranking_read_waits_a_turn_per_cursor_batch(db, monkeypatch) -
     assert turns.taken == 3  # find, then a getMore after the 2nd and the 4th user
 
 
+async def test_a_ranking_read_ahead_takes_smaller_cursor_batches(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Read ahead, the same users come in smaller getMores: a turn before each of them."""
+    monkeypatch.setattr(participant_source, "_CURSOR_BATCH", 4)
+    monkeypatch.setattr(participant_source, "_CURSOR_BATCH_AHEAD", 2)
+    await insert_users(db, *({"role": "student", "isActive": True} for _ in range(5)))
+    source = participant_source.MongoParticipantSource(db["users"], turn=(turns := Turns()))
+    now = [p.user_id async for p in source.stream(STUDENTS)]
+    assert turns.taken == 2  # find, then a getMore after the 4th user
+    ahead = [p.user_id async for p in source.stream(STUDENTS, ahead=True)]
+    assert sorted(ahead) == sorted(now) and len(now) == 5
+    assert turns.taken == 2 + 3  # find, then a getMore after the 2nd and the 4th user
+
+
+async def test_the_ranking_read_gives_way_between_slices_of_a_cursor_batch(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(participant_source, "_CURSOR_BATCH", 5)
+    monkeypatch.setattr(participant_source, "SLICE", 2)
+    await insert_users(db, *({"role": "student", "isActive": True} for _ in range(9)))
+    turns, gave = Turns(), Turns()
+    source = participant_source.MongoParticipantSource(db["users"], turn=turns, give_way=gave)
+    read = [p async for p in source.stream(STUDENTS)]
+    assert len(read) == 9
+    assert turns.taken == 2  # find, then the getMore after the 5th user
+    assert gave.taken == 4  # after the 2nd, 4th, 6th and 8th: a batch is ranked in slices
+
+
+async def test_the_documents_of_a_batch_are_built_in_slices(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Entries, records and credits of five users, in slices of two: two chances for requests
+    each, before the command's own turn."""
+    monkeypatch.setattr(foreground, "SLICE", 2)
+    monkeypatch.setattr(snapshot_repository, "SLICE", 2)  # reading entries back slices too
+    wallets = ({"role": "student", "badges": [], "rewards": {"coins": 0}} for _ in range(5))
+    ids = await insert_users(db, *wallets)  # creditable at once: no read-back, one pass
+    gave = Turns()
+    snapshots = MongoSnapshotRepository(db, RewardPolicy.default(), give_way=gave)
+    snapshot = await snapshots.start_building(P, "students", T0)
+    await snapshots.add_entries(snapshot.id, entries(5))
+    assert gave.taken == 2
+    assert [len(b) async for b in snapshots.entries(snapshot.id, batch_size=5)] == [5]
+    assert gave.taken == 2 + 2  # read back: after the 2nd and 4th entry of the batch
+    records = MongoRewardRepository(db, give_way=gave)
+    await records.record([reward(n).awarded(T0, 1) for n in range(1, 6)])
+    assert gave.taken == 4 + 2
+    wallet = MongoWallet(db["users"], WriteLimits(50, 1, None, "test"), give_way=gave)
+    results = await wallet.credit([reward_for(u, rank) for rank, u in enumerate(ids, start=1)])
+    assert len(results) == 5
+    assert gave.taken == 6 + 2
+
+
 async def test_snapshot_entries_and_records_wait_a_turn_per_command(db) -> None:  # type: ignore[no-untyped-def]
     turns = Turns()
     snapshots = MongoSnapshotRepository(db, RewardPolicy.default(), turn=turns)
@@ -111,7 +161,7 @@ def test_every_adapter_of_the_months_bulk_work_takes_the_containers_turns() -> N
     from tests.backends import container_for, settings_for
 
     container = container_for(settings_for("mongomock", None))
-    turn = container.foreground().turn
+    turn, give_way = container.foreground().turn, container.foreground().give_way
     for adapter in (
         container.wallet(),
         container.rewards(),
@@ -119,6 +169,8 @@ def test_every_adapter_of_the_months_bulk_work_takes_the_containers_turns() -> N
         container.participants(),
     ):
         assert adapter._turn == turn, type(adapter).__name__
+        assert adapter._give_way == give_way, type(adapter).__name__
+    assert container.process_monthly_rewards()._give_way == give_way
 
 
 async def test_a_serverless_step_under_a_flood_takes_no_turn() -> None:

@@ -1,6 +1,7 @@
 """Foreground first (application/foreground.py): the month's commands wait their turn only while
 requests flood the process, one turn every `pace_seconds`, in order, and never for ever; work
-outside the month never waits."""
+outside the month never waits. Between commands, the month's CPU work runs in slices with a
+short sleep between them while the flood lasts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import itertools
 
 import pytest
 
-from application.foreground import Foreground, YieldPolicy, month_work
+from application.foreground import (
+    GIVE_WAY_SECONDS,
+    SLICE,
+    Foreground,
+    YieldPolicy,
+    month_work,
+    sliced,
+)
 from infrastructure.settings import Settings, SettingsError
 
 POLICY = YieldPolicy(above_rps=100, pace_seconds=0.2, hold_seconds=1.0, window_seconds=0.1)
@@ -152,3 +160,38 @@ def test_the_settings_name_the_policy() -> None:
         Settings.from_env({"REWARDS_YIELD_ABOVE_RPS": "lots"})
     with pytest.raises(SettingsError, match="REWARDS_YIELD_PACE_SECONDS"):
         Settings.from_env({"REWARDS_YIELD_PACE_SECONDS": "0"})
+
+
+async def test_the_months_cpu_work_gives_way_only_in_month_work_under_a_flood() -> None:
+    fg, clock, _ = foreground()
+    with month_work():
+        await fg.give_way()
+    assert clock.slept == []  # no flood: slices follow each other at once
+    flood(fg, clock, 20, over_seconds=0.05)
+    assert fg.yielding()
+    await fg.give_way()
+    assert clock.slept == []  # not month work: the API's own reads never wait
+    with month_work():
+        await fg.give_way()
+        await fg.give_way()
+    assert clock.slept == [GIVE_WAY_SECONDS, GIVE_WAY_SECONDS]
+
+
+@pytest.mark.parametrize("items", [0, 1, SLICE, SLICE + 1, 3 * SLICE, 3 * SLICE + 7])
+async def test_sliced_converts_every_item_in_order_and_gives_way_between_slices(
+    items: int,
+) -> None:
+    gave: list[int] = []
+    converted: list[int] = []
+
+    def convert(item: int) -> int:
+        converted.append(item)
+        return item * 2
+
+    async def give_way() -> None:
+        gave.append(len(converted))  # how much was converted when the loop got its turn
+
+    result = await sliced(list(range(items)), convert, give_way)
+    assert result == [i * 2 for i in range(items)]
+    slices = -(-items // SLICE)
+    assert gave == [SLICE * n for n in range(1, slices)]

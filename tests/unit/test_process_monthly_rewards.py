@@ -88,7 +88,7 @@ async def test_a_user_deleted_after_the_snapshot_gets_a_failed_reward() -> None:
 async def test_a_crash_marks_the_job_failed_with_message_and_stack() -> None:
     world = build_world(make_users(5, 1))
 
-    async def broken(_category):  # type: ignore[no-untyped-def]
+    async def broken(_category, *, ahead=False):  # type: ignore[no-untyped-def]
         raise ConnectionError("database unreachable")
         yield  # pragma: no cover
 
@@ -106,14 +106,15 @@ def test_fake_users_are_distinct() -> None:
 
 
 async def test_the_next_categorys_ranking_is_read_while_this_one_is_paid(world: World) -> None:
-    """The teachers are read while the students' batches are still being credited, and the month
-    pays exactly what a run without reading ahead pays."""
+    """The teachers are read while the students' batches are still being credited (and say so to
+    the source, which may then read in smaller steps), and the month pays exactly what a run
+    without reading ahead pays."""
     events: list[str] = []
     stream, credit = world.users.stream, world.users.credit
 
-    async def recorded_stream(category):  # type: ignore[no-untyped-def]
-        events.append(f"read {category.name}")
-        async for participant in stream(category):
+    async def recorded_stream(category, *, ahead=False):  # type: ignore[no-untyped-def]
+        events.append(f"read {category.name}" + (" ahead" if ahead else ""))
+        async for participant in stream(category, ahead=ahead):
             await asyncio.sleep(0)  # a read takes turns with the credits, as on a server
             yield participant
 
@@ -127,8 +128,10 @@ async def test_the_next_categorys_ranking_is_read_while_this_one_is_paid(world: 
     await run_month(world)
     job = await world.status.execute()
     assert job.status is JobStatus.COMPLETED
-    assert events.count("read teachers") == 1  # read once, ahead, and not again at its turn
-    teachers_read = events.index("read teachers")
+    assert events.count("read students") == 1  # the first category has nothing to hide behind
+    assert events.count("read teachers ahead") == 1  # read once, ahead, not again at its turn
+    assert "read teachers" not in events
+    teachers_read = events.index("read teachers ahead")
     students_credited = [i for i, e in enumerate(events) if e == "credit students"]
     assert len(students_credited) == 6 and teachers_read < students_credited[-1]
     assert job.results.categories["teachers"].rewards_awarded == 6

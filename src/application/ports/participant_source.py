@@ -10,5 +10,6 @@ from domain.ranking import Category, Participant
 
 class ParticipantSource(abc.ABC):
     @abc.abstractmethod
-    def stream(self, category: Category) -> AsyncIterator[Participant]:
-        """Active users of the category's role, only the fields ranking needs."""
+    def stream(self, category: Category, *, ahead: bool = False) -> AsyncIterator[Participant]:
+        """Active users of the category's role, only the fields ranking needs. `ahead`: read
+        while another category is paid, so it has time: it may hold the database less at once."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.crediting import BatchOutcome, CreditStep
+from application.foreground import Turn, no_wait, sliced
 from application.job_log import JobLog, job_log
 from application.lease import LeaseKeeper
 from application.ports.attempt_claims import AttemptClaims
@@ -81,7 +82,7 @@ class _ReadAhead:
     async def _read(self, category: Category) -> Sequence[RankedEntry] | None:
         if await self._rankings.find_frozen(self._period, category.name) is not None:
             return None  # frozen by an earlier attempt: nothing to read
-        return await self._rankings.rank(category)
+        return await self._rankings.rank(category, ahead=True)
 
     async def take(self, category: Category) -> Sequence[RankedEntry] | None:
         """The ranking read ahead for `category`, once read (its error, if the read failed);
@@ -125,6 +126,7 @@ class ProcessMonthlyRewards:
         credit: CreditStep,
         clock: Clock,
         settings: RunSettings,
+        give_way: Turn = no_wait,
     ) -> None:
         self._jobs = jobs
         self._claims = claims
@@ -132,6 +134,7 @@ class ProcessMonthlyRewards:
         self._credit = credit
         self._clock = clock
         self._settings = settings
+        self._give_way = give_way  # between slices of a batch's rewards built (foreground.py)
 
     async def execute(self, job_id: str) -> MonthlyRewardJob:
         """Runs a job this worker holds the lease of (see `run`), read fresh by id."""
@@ -237,7 +240,7 @@ class ProcessMonthlyRewards:
                     await self._settle(job, category, keeper, step, last)
                 began = self._clock.now()
                 step.check(began)
-                rewards = self._rewards(job, category, snapshot, entries)
+                rewards = await self._rewards(job, category, snapshot, entries)
                 paying = _Paying(
                     asyncio.ensure_future(
                         self._credit.pay(rewards, fence=keeper.fence, attempt=job.epoch)
@@ -269,7 +272,7 @@ class ProcessMonthlyRewards:
         await self._save_progress(job, keeper)
         step.paid(self._clock.now() - paying.began)
 
-    def _rewards(
+    async def _rewards(
         self,
         job: MonthlyRewardJob,
         category: Category,
@@ -277,17 +280,18 @@ class ProcessMonthlyRewards:
         entries: Sequence[RankedEntry],
     ) -> list[Reward]:
         now, tiers = self._clock.now(), self._settings.policy.tiers
-        return [
-            Reward.for_entry(
-                e,
+
+        def reward(entry: RankedEntry) -> Reward:
+            return Reward.for_entry(
+                entry,
                 period=job.period,
                 category=category.name,
                 tiers=tiers,
                 snapshot_id=snapshot.id,
                 now=now,
             )
-            for e in entries
-        ]
+
+        return await sliced(entries, reward, self._give_way)
 
     async def _save_progress(self, job: MonthlyRewardJob, keeper: LeaseKeeper) -> None:
         job.mark_progress(self._clock.now())

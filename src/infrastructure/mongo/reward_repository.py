@@ -9,7 +9,7 @@ from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from application.foreground import Turn, no_wait
+from application.foreground import Turn, no_wait, sliced
 from application.ports.reward_repository import RewardRepository
 from domain.period import Period
 from domain.reward import Reward, RewardStatus
@@ -33,17 +33,20 @@ class MongoRewardRepository(RewardRepository):
         db: AsyncIOMotorDatabase[dict[str, Any]],
         update_chunk: int = DEFAULT_UPDATE_CHUNK,
         turn: Turn = no_wait,
+        give_way: Turn = no_wait,
     ) -> None:
         self._records = db[RewardDocument.collection]
         self._chunk = update_chunk
         self._turn = turn
+        self._give_way = give_way
 
     async def record(self, rewards: Sequence[Reward]) -> None:
         if not rewards:
             return
+        raws = await sliced(rewards, reward_to_raw, self._give_way)
         await self._turn()
         try:
-            await self._records.insert_many([reward_to_raw(r) for r in rewards], ordered=False)
+            await self._records.insert_many(raws, ordered=False)
             return
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])

@@ -15,7 +15,7 @@ from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from application.foreground import Turn, no_wait
+from application.foreground import SLICE, Turn, no_wait, sliced
 from application.ports.snapshot_repository import SnapshotRepository
 from domain.errors import InvalidJobTransition
 from domain.period import Period
@@ -43,8 +43,10 @@ class MongoSnapshotRepository(SnapshotRepository):
         db: AsyncIOMotorDatabase[dict[str, Any]],
         policy: RewardPolicy,
         turn: Turn = no_wait,
+        give_way: Turn = no_wait,
     ) -> None:
         self._turn = turn  # awaited before each command that writes or reads entries in bulk
+        self._give_way = give_way  # between slices of entries converted (foreground.py)
         self._headers = db[SnapshotDocument.collection]
         self._entries = db[SnapshotEntryDocument.collection]
         # A category ranks users of one role: the role each line of `rankings` carries.
@@ -77,7 +79,7 @@ class MongoSnapshotRepository(SnapshotRepository):
     async def add_entries(self, snapshot_id: str, entries: Sequence[RankedEntry]) -> None:
         if not entries:
             return
-        raws = [entry_to_raw(snapshot_id, e) for e in entries]
+        raws = await sliced(entries, lambda e: entry_to_raw(snapshot_id, e), self._give_way)
         await self._turn()
         try:
             await self._entries.insert_many(raws, ordered=False)
@@ -128,5 +130,7 @@ class MongoSnapshotRepository(SnapshotRepository):
                 yield batch
                 batch = []
                 await self._turn()
+            elif len(batch) % SLICE == 0:
+                await self._give_way()
         if batch:
             yield batch

@@ -23,7 +23,7 @@ from typing import Any
 from motor.motor_asyncio import AsyncIOMotorCollection
 from pymongo import UpdateOne
 
-from application.foreground import Turn, no_wait
+from application.foreground import Turn, no_wait, sliced
 from application.ports.wallet import CreditOutcome, CreditResult, Wallet
 from domain.reward import Reward
 from infrastructure.mongo.bulk import bulk_update, chunked, find_by_ids
@@ -123,9 +123,11 @@ class MongoWallet(Wallet):
         limits: ServerLimits | WriteLimits | None = None,
         shapes: WalletShapes | None = None,
         turn: Turn = no_wait,
+        give_way: Turn = no_wait,
     ) -> None:
         self._users = users
         self._turn = turn
+        self._give_way = give_way
         self._limits = limits if limits is not None else ServerLimits(users.database.client)
         self._shapes = shapes
         # One limit for every credit of this wallet at once (two batches overlapping, two
@@ -156,7 +158,9 @@ class MongoWallet(Wallet):
     ) -> list[Reward]:
         """One credit per reward, shaped by what is known of its wallet, in chunks several in
         flight; returns the rewards of the chunks that fell short."""
-        operations = [credit_operation(r, needs.get(r.user_id, 0)) for r in rewards]
+        operations = await sliced(
+            rewards, lambda r: credit_operation(r, needs.get(r.user_id, 0)), self._give_way
+        )
         matched = await bulk_update(
             self._users,
             operations,
