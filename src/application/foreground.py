@@ -8,9 +8,11 @@ every `pace_seconds`, first come first served, until no flood has been seen for 
 
 Between commands, the month's own CPU work (ranking a cursor batch, building a batch's documents)
 gives way too: under a flood it runs in slices of `SLICE` items with a short sleep between them
-(`give_way`), so a request never waits behind a whole batch of it. The profile of a
-100k month under 100 clients showed the loop stalled 50-140 ms each time a 5,000-document cursor
-batch was ranked or a 1,000-user batch was built; a slice takes a few milliseconds.
+(`give_way`), so a request never waits behind a whole batch of it. A monitor of `serve`'s event
+loop (a 100k month, 100 clients) caught it stalled 50-140 ms each time a 5,000-document cursor
+batch was ranked or a 1,000-user batch was built; a slice takes a few milliseconds. Two steps
+stay whole: cutting a frozen batch out of the ranking (a slice of arrays), and the sort that
+ranks a category once it is read.
 
 Only work started inside `month_work()` waits: the background launcher wraps the month's task in
 it. The API's own reads (a snapshot, the dry run) never wait, and neither does a serverless step,
@@ -32,10 +34,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
-Turn = Callable[[], Awaitable[None]]  # awaited by an adapter before each bulk command
+# Awaited by an adapter before each bulk command (`turn`), or between slices of CPU work (`give_way`).
+Turn = Callable[[], Awaitable[None]]
 T = TypeVar("T")
 R = TypeVar("R")
-# Items of the month's CPU work between two chances for requests: about 2-5 ms of work each (a
+# Items of the month's CPU work between two chances for requests: 2-8 ms of work each (a
 # participant ranked, a reward's document built: 10-40 us each, measured here).
 SLICE = 200
 # The sleep between two slices under a flood: the loop answers requests for this long, then the

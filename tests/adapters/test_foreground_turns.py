@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import Any
 
+import pytest
 from dependency_injector import providers
 from tests.adapters.test_snapshot_and_reward_repositories import T0, P, entries, reward
 from tests.adapters.test_wallet_and_participants import STUDENTS, insert_users, reward_for
@@ -40,12 +42,14 @@ class Turns:
 
 class Flooded(Foreground):
     """A process whose requests never stop: every command of the month waits its turn. Notes
-    when each turn of month work was given, and every wait."""
+    when each turn of month work was given, every wait, and each slice of month work that gave
+    way."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
         super().__init__(YieldPolicy(above_rps=100, pace_seconds=PACE), on_wait=self.waits.append)
         self.given: list[float] = []
+        self.gave_way = 0
 
     def yielding(self) -> bool:
         return True
@@ -54,6 +58,36 @@ class Flooded(Foreground):
         await super().turn()
         if in_month_work():
             self.given.append(time.monotonic())
+
+    async def give_way(self) -> None:
+        await super().give_way()
+        if in_month_work():  # then it slept: a flood never ends here
+            self.gave_way += 1
+
+
+class RecordedBatches:
+    """The users collection, noting the cursor batch size each `find` asks for."""
+
+    def __init__(self, users: Any) -> None:
+        self._users = users
+        self.sizes: list[int] = []
+
+    def find(self, *args: Any, **kwargs: Any) -> RecordedBatches:
+        self._cursor = self._users.find(*args, **kwargs)
+        return self
+
+    def batch_size(self, size: int) -> Any:
+        self.sizes.append(size)
+        return self._cursor.batch_size(size)
+
+
+def sliced_by(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """Slices of `size` items wherever the month's CPU work is sliced. Each gives way for no
+    time (a pass of the loop, where other tasks run): sleeps of their own would space the
+    commands as much as their turns do."""
+    for module in (foreground, participant_source, snapshot_repository):
+        monkeypatch.setattr(module, "SLICE", size)
+    monkeypatch.setattr(foreground, "GIVE_WAY_SECONDS", 0)
 
 
 async def test_each_update_command_of_a_credit_waits_its_turn(db) -> None:  # type: ignore[no-untyped-def]
@@ -77,16 +111,18 @@ async def test_the_ranking_read_waits_a_turn_per_cursor_batch(db, monkeypatch) -
 
 
 async def test_a_ranking_read_ahead_takes_smaller_cursor_batches(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Read ahead, the same users come in smaller getMores: a turn before each of them."""
+    """Read ahead, the same users come in smaller cursor batches, a turn before each."""
     monkeypatch.setattr(participant_source, "_CURSOR_BATCH", 4)
     monkeypatch.setattr(participant_source, "_CURSOR_BATCH_AHEAD", 2)
     await insert_users(db, *({"role": "student", "isActive": True} for _ in range(5)))
-    source = participant_source.MongoParticipantSource(db["users"], turn=(turns := Turns()))
+    users = RecordedBatches(db["users"])
+    source = participant_source.MongoParticipantSource(users, turn=(turns := Turns()))  # type: ignore[arg-type]
     now = [p.user_id async for p in source.stream(STUDENTS)]
     assert turns.taken == 2  # find, then a getMore after the 4th user
     ahead = [p.user_id async for p in source.stream(STUDENTS, ahead=True)]
     assert sorted(ahead) == sorted(now) and len(now) == 5
     assert turns.taken == 2 + 3  # find, then a getMore after the 2nd and the 4th user
+    assert users.sizes == [4, 2]  # what the server was asked for, each time
 
 
 async def test_the_ranking_read_gives_way_between_slices_of_a_cursor_batch(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -103,7 +139,7 @@ async def test_the_ranking_read_gives_way_between_slices_of_a_cursor_batch(db, m
 
 async def test_the_documents_of_a_batch_are_built_in_slices(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Entries, records and credits of five users, in slices of two: two chances for requests
-    each, before the command's own turn."""
+    for each (before the command's own turn), and two as the entries are read back."""
     monkeypatch.setattr(foreground, "SLICE", 2)
     monkeypatch.setattr(snapshot_repository, "SLICE", 2)  # reading entries back slices too
     wallets = ({"role": "student", "badges": [], "rewards": {"coins": 0}} for _ in range(5))
@@ -140,8 +176,9 @@ async def test_snapshot_entries_and_records_wait_a_turn_per_command(db) -> None:
 
 
 async def test_a_month_paid_under_a_flood_takes_one_command_a_turn_and_pays_once(
-    container: Container,
+    container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sliced_by(monkeypatch, 16)  # so the month's CPU work gives way here, between its commands
     flooded = Flooded()
     container.foreground.override(providers.Object(flooded))
     await seed_users(container.users(), students=150, teachers=30, seed=5)
@@ -155,6 +192,7 @@ async def test_a_month_paid_under_a_flood_takes_one_command_a_turn_and_pays_once
     assert len(flooded.given) >= 10 and flooded.waits
     gaps = [b - a for a, b in itertools.pairwise(flooded.given)]
     assert min(gaps) >= PACE * 0.9, sorted(gaps)[:3]
+    assert flooded.gave_way >= 9 + 1  # the ranking reads' alone: 150 students, 30 teachers
 
 
 def test_every_adapter_of_the_months_bulk_work_takes_the_containers_turns() -> None:
@@ -173,7 +211,9 @@ def test_every_adapter_of_the_months_bulk_work_takes_the_containers_turns() -> N
     assert container.process_monthly_rewards()._give_way == give_way
 
 
-async def test_a_serverless_step_under_a_flood_takes_no_turn() -> None:
+async def test_a_serverless_step_under_a_flood_takes_no_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A step must end inside its request: it never waits for the flood (it is not month work
     of the background launcher)."""
     from tests.backends import container_for, settings_for
@@ -182,6 +222,7 @@ async def test_a_serverless_step_under_a_flood_takes_no_turn() -> None:
 
     settings = settings_for("mongomock", None, execution="steps", step_seconds=5, batch_size=50)
     container = container_for(settings)
+    sliced_by(monkeypatch, 16)
     flooded = Flooded()
     container.foreground.override(providers.Object(flooded))
     await container.init_resources()  # type: ignore[misc]
@@ -199,5 +240,6 @@ async def test_a_serverless_step_under_a_flood_takes_no_turn() -> None:
         assert job.status is JobStatus.COMPLETED, kinds
         await assert_paid_exactly_once(container.db(), before, Period(2024, 10))
         assert flooded.given == [] and flooded.waits == []
+        assert flooded.gave_way == 0  # not even between slices, small as they are here
     finally:
         await container.shutdown_resources()  # type: ignore[misc]

@@ -1,9 +1,13 @@
 import asyncio
 from collections import Counter
 
+import pytest
+from dependency_injector import providers
 from tests.fakes import FakeUser, make_users
 from tests.unit.conftest import World, build_world
 
+from application import foreground
+from application.foreground import Foreground, YieldPolicy
 from domain.job import JobStatus
 from domain.period import Period
 from domain.reward import RewardStatus
@@ -136,3 +140,25 @@ async def test_the_next_categorys_ranking_is_read_while_this_one_is_paid(world: 
     assert len(students_credited) == 6 and teachers_read < students_credited[-1]
     assert job.results.categories["teachers"].rewards_awarded == 6
     assert (await world.snapshots.find(Period(2024, 12), "teachers")) is not None
+
+
+async def test_a_batchs_rewards_are_built_in_slices_with_a_chance_for_requests_between(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a flood, a batch's rewards are built a slice at a time (foreground.sliced)."""
+    monkeypatch.setattr(foreground, "SLICE", 2)
+    gave: list[int] = []
+
+    class Counting(Foreground):
+        async def give_way(self) -> None:
+            gave.append(1)
+
+    world = build_world(make_users(23, 6))  # batches of 4
+    world.container.foreground.override(providers.Object(Counting(YieldPolicy())))
+    await run_month(world)
+    job = await world.status.execute()
+    assert job.status is JobStatus.COMPLETED
+    assert job.results.total_rewards_awarded == 29
+    # One chance between the two slices of each batch of 3 or 4 users: the students' six
+    # batches (5 of 4, 1 of 3) and the teachers' first (4, then 2: one slice).
+    assert len(gave) == 6 + 1
