@@ -35,6 +35,15 @@ def test_ferretdb_is_told_by_its_own_fields_not_by_the_version_it_mimics() -> No
     )
     assert detect(MONGODB_INFO) == MONGODB
     assert detect({"version": "5.0.0"}).kind is ServerKind.OTHER  # no gitVersion: not MongoDB
+
+
+def test_a_ferretdb_that_does_not_know_its_version_says_so() -> None:
+    # What FerretDB 1.24.2 built by `go install` (our tests' server) answers.
+    built = {**FERRETDB_INFO, "ferretdbVersion": "unknown"}
+    assert detect(built).describe() == (
+        "FerretDB (version not reported, answers as MongoDB 7.0.42)"
+    )
+    assert detect({"ferretdbVersion": ""}).describe() == "FerretDB (version not reported)"
     assert detect(None).kind is ServerKind.OTHER  # a server that refuses buildInfo
 
 

@@ -104,7 +104,13 @@ def detect(build_info: Mapping[str, Any] | None) -> ServerProfile:
         version = build_info.get("ferretdbVersion") or build_info.get("ferretdb") or ""
         if isinstance(version, Mapping):
             version = version.get("version", "")
-        return ServerProfile(ServerKind.FERRETDB, str(version or "unknown"))
+        if str(version) in ("", "unknown"):
+            # A FerretDB built with `go install` has no version file and answers "unknown": say
+            # so, with the MongoDB version it answers as, rather than "FerretDB unknown".
+            mimics = build_info.get("version")
+            answers_as = f", answers as MongoDB {mimics}" if mimics else ""
+            version = f"(version not reported{answers_as})"
+        return ServerProfile(ServerKind.FERRETDB, str(version))
     version = build_info.get("version")
     if isinstance(version, str) and version and "gitVersion" in build_info:
         return ServerProfile(ServerKind.MONGODB, version)
