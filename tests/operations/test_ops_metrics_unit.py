@@ -167,3 +167,48 @@ def test_every_kind_of_trigger_answer_has_its_own_label() -> None:
         told_outcome(scope, kind)  # type: ignore[arg-type]
         labels.add(scope[TRIGGER_OUTCOME])
     assert len(labels) == len(StartKind) and labels <= set(metrics.TRIGGER_OUTCOMES)
+
+
+def _trigger_calls(outcome: str) -> float:
+    value = metrics.PROCESS_REGISTRY.get_sample_value(
+        "rewards_trigger_calls_total", {"outcome": outcome}
+    )
+    return value or 0.0
+
+
+@pytest.mark.parametrize("raises", [False, True])
+async def test_a_trigger_call_is_counted_before_its_answer_leaves(raises: bool) -> None:
+    """A caller holding the answer finds its call counted. Counted after the body was sent, a
+    scrape of a second instance right after a call there once saw one call of two (CI, two
+    instances sharing a multiprocess folder). A call answered outside this middleware (a
+    refusal raised) is counted once, with its status."""
+    from application.foreground import Foreground, YieldPolicy
+    from interfaces.http.metrics_middleware import TRIGGER_ROUTE, MetricsMiddleware
+
+    scope: dict[str, Any] = {"type": "http", "method": "POST", "path_template": TRIGGER_ROUTE}
+    seen: list[float] = []
+    before = {o: _trigger_calls(o) for o in ("completed", "unauthorised")}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            seen.append(_trigger_calls("completed") - before["completed"])
+
+    async def handler(scope: Any, receive: Any, send: Any) -> None:
+        if raises:
+            from litestar.exceptions import NotAuthorizedException
+
+            raise NotAuthorizedException("no key")
+        told_outcome(scope, StartKind.ALREADY_COMPLETED)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}", "more_body": False})
+
+    middleware = MetricsMiddleware(Foreground(YieldPolicy(above_rps=0)))
+    if raises:
+        with pytest.raises(Exception, match="no key"):
+            await middleware.handle(scope, None, send, handler)  # type: ignore[arg-type]
+        assert _trigger_calls("unauthorised") - before["unauthorised"] == 1
+        assert seen == []
+    else:
+        await middleware.handle(scope, None, send, handler)  # type: ignore[arg-type]
+        assert seen == [1]  # counted when the answer started, before it left
+    assert _trigger_calls("completed") - before["completed"] == (0 if raises else 1)

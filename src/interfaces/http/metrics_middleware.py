@@ -1,5 +1,7 @@
-"""Request latency for every route, and the trigger's outcome for each call of it, counted as
-the answers leave; each request's arrival is told to the month (application/foreground.py).
+"""Request latency for every route, observed once the answer is sent, and the trigger's outcome
+for each call of it, counted before its answer starts to leave: a caller holding the answer finds
+it counted (another instance's scrape, right after, included). Each request's arrival is told to
+the month (application/foreground.py).
 The outcome is what the trigger's handler told (its use case's answer) or, for an answer its
 handler never told (a refused key, a bad month, an error), the status code: reading it back from
 the JSON answer was a second parse of every trigger."""
@@ -74,11 +76,20 @@ class MetricsMiddleware(ASGIMiddleware):
         method = str(scope.get("method", ""))
         is_trigger = method == "POST" and route.rstrip("/") == TRIGGER_ROUTE
         status = 500
+        counted = not is_trigger
+
+        def count_trigger() -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
+                told = cast(dict[str, Any], scope).get(TRIGGER_OUTCOME)
+                _trigger_calls(trigger_outcome(status, told)).inc()
 
         async def observe(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                count_trigger()
             await send(message)
 
         try:
@@ -88,6 +99,4 @@ class MetricsMiddleware(ASGIMiddleware):
             raise
         finally:
             _latency(method, route, status).observe(perf_counter() - started)
-            if is_trigger:
-                told = cast(dict[str, Any], scope).get(TRIGGER_OUTCOME)
-                _trigger_calls(trigger_outcome(status, told)).inc()
+            count_trigger()  # an answer that never started here: counted with the status it gets
