@@ -49,10 +49,19 @@ class Attempts:
 
     async def take_over(self, job: MonthlyRewardJob, kind: AttemptKind) -> MonthlyRewardJob | None:
         """Makes this process the job's worker under the next attempt, without starting work:
-        None when the lease is alive or another caller won the claim."""
+        None when the lease is alive or another caller won the claim. Returns the job as read
+        again here, not the caller's copy."""
         now = self._clock.now()
         if not job.lease_expired(now):
             return None
+        # The caller's copy may be old: read before its process was stopped, it still says
+        # `processing` under a lease long expired after another attempt finished the job. Judged
+        # by it, the claim below would pass that attempt and the save write the old copy over
+        # the finished job. Only the job as it is now can say it was abandoned.
+        current = await self._jobs.get(job.id)
+        if current is None or not current.lease_expired(now):
+            return None
+        job = current
         epoch = await self._next_epoch(job, now)
         if epoch is None:
             return None

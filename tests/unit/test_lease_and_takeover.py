@@ -263,3 +263,26 @@ async def test_a_claim_whose_taker_never_wrote_the_job_is_passed_after_a_lease()
     await world.runner.wait_idle()
     assert (await world.status.execute()).status is JobStatus.COMPLETED
     assert world.users.wallets() == await reference_wallets()
+
+
+async def test_a_copy_read_before_a_pause_takes_nothing_over_once_the_job_moved_on() -> None:
+    """A sweep read the job, then its process was stopped; meanwhile another worker took the job
+    over and completed it. Waking a lease later, the sweep's copy says processing with an
+    expired lease and the taker's claim is a lease old. It must not claim past that attempt and
+    write its old copy over the completed job: seen on FerretDB in the fault suite, where the
+    job went back to `processing` under attempt 3 with the first batch's results."""
+    world = await died_mid_crediting()
+    stale = (await world.jobs.processing())[0]  # the sweep's read, before the pause
+    world.expire_lease()
+    assert [j.epoch for j in await world.sweep.execute()] == [2]  # another process takes over
+    await world.runner.wait_idle()
+    done = await world.status.execute()
+    assert done.status is JobStatus.COMPLETED
+    world.expire_lease()  # the paused sweep wakes up
+    attempts = world.container.attempts()
+    assert await attempts.resume_abandoned(stale) is None
+    assert await attempts.take_over(stale, AttemptKind.STEP) is None
+    after = await world.status.execute()
+    assert (after.status, after.epoch, after.results) == (JobStatus.COMPLETED, 2, done.results)
+    assert not await world.claims.exists(stale.id, 3)  # no claim to stop a live worker with
+    assert world.users.wallets() == await reference_wallets()
