@@ -99,5 +99,10 @@ class Attempts:
         newest = await self._claims.newest(job.id)
         if newest is None or newest.claimed_at + self._terms.duration > now:
             return None
+        # Only past a taker that never wrote the job: read once more, the job must still lag the
+        # claims, unheld (this caller may have been stopped since take_over read it).
+        current = await self._jobs.get(job.id)
+        if current is None or current.epoch >= newest.attempt or not current.lease_expired(now):
+            return None
         epoch = newest.attempt + 1
         return epoch if await self._claims.claim(job.id, epoch, owner, now) else None

@@ -286,3 +286,20 @@ async def test_a_copy_read_before_a_pause_takes_nothing_over_once_the_job_moved_
     assert (after.status, after.epoch, after.results) == (JobStatus.COMPLETED, 2, done.results)
     assert not await world.claims.exists(stale.id, 3)  # no claim to stop a live worker with
     assert world.users.wallets() == await reference_wallets()
+
+
+async def test_no_claim_past_a_taker_that_wrote_the_job_even_from_a_fresh_read() -> None:
+    """The same case with the pause between take_over's own read and its claim: the claim of
+    attempt 2 fails, attempt 2 is a lease old, and the job (as read again) holds attempt 2,
+    completed. Claiming attempt 3 would stop a live taker or undo a finished job."""
+    world = await died_mid_crediting()
+    world.expire_lease()
+    read_before_the_pause = (await world.jobs.processing())[0]
+    assert [j.epoch for j in await world.sweep.execute()] == [2]
+    await world.runner.wait_idle()
+    world.expire_lease()
+    attempts = world.container.attempts()
+    now = world.clock.now()
+    assert await attempts._next_epoch(read_before_the_pause, now) is None
+    assert not await world.claims.exists(read_before_the_pause.id, 3)
+    assert (await world.status.execute()).status is JobStatus.COMPLETED
