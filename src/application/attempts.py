@@ -54,12 +54,8 @@ class Attempts:
         now = self._clock.now()
         if not job.lease_expired(now):
             return None
-        # The caller's copy may be old: read before its process was stopped, it still says
-        # `processing` under a lease long expired after another attempt finished the job. Judged
-        # by it, the claim below would pass that attempt and the save write the old copy over
-        # the finished job. Only the job as it is now can say it was abandoned.
-        current = await self._jobs.get(job.id)
-        if current is None or not current.lease_expired(now):
+        current = await self._abandoned_now(job.id, now)
+        if current is None:
             return None
         job = current
         epoch = await self._next_epoch(job, now)
@@ -99,10 +95,18 @@ class Attempts:
         newest = await self._claims.newest(job.id)
         if newest is None or newest.claimed_at + self._terms.duration > now:
             return None
-        # Only past a taker that never wrote the job: read once more, the job must still lag the
-        # claims, unheld (this caller may have been stopped since take_over read it).
-        current = await self._jobs.get(job.id)
-        if current is None or current.epoch >= newest.attempt or not current.lease_expired(now):
+        # Only past a taker that never wrote the job: read once more (this caller may have been
+        # stopped since take_over read it), the job must still lag the claims.
+        current = await self._abandoned_now(job.id, now)
+        if current is None or current.epoch >= newest.attempt:
             return None
         epoch = newest.attempt + 1
         return epoch if await self._claims.claim(job.id, epoch, owner, now) else None
+
+    async def _abandoned_now(self, job_id: str, now: datetime) -> MonthlyRewardJob | None:
+        """The job as stored now, if it is still processing under an expired lease. A caller's
+        copy may be old: read before its process was stopped, it still says `processing` under
+        a lease long expired after another attempt finished the job; judged by it, a claim
+        would pass that attempt and the save write the old copy over the finished job."""
+        current = await self._jobs.get(job_id)
+        return current if current is not None and current.lease_expired(now) else None
